@@ -1,0 +1,1 @@
+"""linear-classify-demo: the CS231n linear-classification loss demo, served by FastAPI."""

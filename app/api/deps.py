@@ -1,0 +1,21 @@
+"""Dependencies shared by the routers."""
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+
+
+def get_store(request: Request):
+    return request.app.state.store
+
+
+def get_config(request: Request):
+    return request.app.state.config
+
+
+Store = Annotated[object, Depends(get_store)]
+Config = Annotated[object, Depends(get_config)]
+Detail = Annotated[
+    Literal["full", "summary"],
+    Query(description="'summary' omits the per-example arrays X, y, scores and losses (large data)"),
+]

@@ -1,0 +1,59 @@
+"""The page, its assets from installed packages (Plotly.js, Swagger UI), the favicon and the health check."""
+
+from pathlib import Path
+
+import plotly
+import swagger_ui_bundle
+from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse
+from fastapi.templating import Jinja2Templates
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
+CACHE = {"Cache-Control": "public, max-age=86400"}
+HEALTH = b'{"status":"ok"}'
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=ROOT / "templates")
+
+
+@router.get("/")
+async def index(request: Request):
+    return templates.TemplateResponse(request, "index.html", {"plotly_version": plotly.__version__})
+
+
+@router.get("/vendor/plotly.min.js")
+async def plotly_js():
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE)
+
+
+@router.get("/vendor/swagger/{name}")
+async def swagger_asset(name: str):
+    if name not in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        return Response(status_code=404)
+    return FileResponse(SWAGGER / name, headers=CACHE)
+
+
+@router.get("/docs")
+async def docs():
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="linear-classify-demo API",
+                               swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+                               swagger_css_url="/vendor/swagger/swagger-ui.css",
+                               swagger_favicon_url="/favicon.ico")
+
+
+@router.get("/favicon.ico")
+async def favicon():
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers=CACHE)
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/api/health")
+async def health_check():
+    """A do-nothing endpoint: the floor that the step endpoint's latency is measured against."""
+    return Response(HEALTH, media_type="application/json")

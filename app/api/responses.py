@@ -1,0 +1,45 @@
+"""Fast JSON responses: orjson writes NumPy arrays directly, skipping FastAPI's ``jsonable_encoder``."""
+
+import numpy as np
+import orjson
+from fastapi import Response
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content):
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def finite_or_none(a):
+    """A nested list with None where ``a`` is not finite (JSON has no NaN or Infinity)."""
+    a = np.asarray(a, dtype=float)
+    return a if np.isfinite(a).all() else _clean(a.tolist())
+
+
+def _clean(v):
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v if np.isfinite(v) else None
+
+
+def state(sid, t, detail="full", history_from=None):
+    """The session state (see :class:`app.schemas.SessionPublic`)."""
+    s, ev = t.settings, t.evaluation
+    full = detail == "full"
+    start = t.history_start if history_from is None else history_from
+    return {
+        "id": sid,
+        "loss_type": s.loss_type, "step_size": s.step_size, "reg": s.reg, "reg_gradient": s.reg_gradient,
+        "optimizer": s.optimizer, "batch_size": s.batch_size, "h": s.h, "search_scale": s.search_scale,
+        "seed": t.seed, "classes": t.classes, "n_points": len(t.y),
+        "W": t.W, "b": t.b, "dW": ev.dW, "db": ev.db,
+        "X": t.X if full else None, "y": t.y if full else None,
+        "scores": ev.scores if full else None, "losses": ev.losses if full else None,
+        "data_loss": ev.data_loss, "reg_loss": ev.reg_loss, "loss": ev.loss, "accuracy": t.accuracy,
+        "step": t.step, "history": t.history[start - t.history_start :], "history_start": start,
+        "segments": [{"start": a, "optimizer": o} for a, o in t.segments],
+        "diverged": t.diverged, "loss_evals": t.loss_evals, "last_batch": t.last_batch,
+        "search": {"tries": t.tries, "accepted": t.accepted, "best_loss": ev.loss},
+    }

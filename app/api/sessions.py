@@ -1,0 +1,88 @@
+"""``/api/sessions``: create, read, change, step, reset and delete a user's training session."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.api import responses
+from app.api.deps import Config, Detail, Store
+from app.api.responses import JSON
+from app.core.trainer import Trainer
+from app.schemas import ResetRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate, StepRequest
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+SessionId = Annotated[str, "the id returned on creation"]
+INLINE_WORK = 20_000  # point-steps computed on the event loop; more goes to a worker thread
+
+
+async def compute(work, fn, *args):
+    """Run ``fn`` inline when cheap (no thread hop), in a worker thread when it would stall other users."""
+    return fn(*args) if work <= INLINE_WORK else await run_in_threadpool(fn, *args)
+
+
+def _work(t, steps):
+    per_step = 6 * t.classes + 1 if t.settings.optimizer == "numerical" else 2
+    return steps * len(t.y) * per_step
+
+
+@router.post("", status_code=201, response_model=SessionPublic)
+async def create_session(store: Store, config: Config, body: Annotated[SessionCreate | None, Body()] = None):
+    t = Trainer.create(max_points=config.max_points, **(body.changes() if body else {}))
+    sid = await store.create(t)
+    return JSON(responses.state(sid, t), status_code=201)
+
+
+@router.post("/import", status_code=201, response_model=SessionPublic)
+async def import_session(body: SessionRecord, store: Store, config: Config):
+    """A new session from an exported record (settings, data, parameters, history and generator state)."""
+    t = Trainer.from_record(body.model_dump(), max_points=config.max_points)
+    sid = await store.create(t)
+    return JSON(responses.state(sid, t), status_code=201)
+
+
+@router.get("/{sid}/export", response_model=SessionRecord)
+async def export_session(sid: SessionId, store: Store):
+    """The whole session as a JSON file, to import later or elsewhere."""
+    async with store.open(sid, write=False) as t:
+        record = {"format": "linear-classify-demo/1", **t.to_record()}
+    headers = {"Content-Disposition": 'attachment; filename="linear-classify-session.json"'}
+    return JSON(record, headers=headers)
+
+
+@router.get("/{sid}", response_model=SessionPublic)
+async def read_session(sid: SessionId, store: Store, detail: Detail = "full"):
+    async with store.open(sid, write=False) as t:
+        return JSON(responses.state(sid, t, detail))
+
+
+@router.patch("/{sid}", response_model=SessionPublic)
+async def update_session(sid: SessionId, body: SessionUpdate, store: Store, detail: Detail = "full"):
+    async with store.open(sid) as t:
+        t.update(**body.changes())
+        return JSON(responses.state(sid, t, detail, history_from=t.step + 1))
+
+
+@router.post("/{sid}/step", response_model=SessionPublic)
+async def step_session(sid: SessionId, store: Store, body: Annotated[StepRequest | None, Body()] = None,
+                       detail: Detail = "full"):
+    steps = body.steps if body else 1
+    async with store.open(sid) as t:
+        first = t.step + 1
+        await compute(_work(t, steps), t.run, steps)
+        return JSON(responses.state(sid, t, detail, history_from=first))
+
+
+@router.post("/{sid}/reset", response_model=SessionPublic)
+async def reset_session(sid: SessionId, store: Store, body: Annotated[ResetRequest | None, Body()] = None,
+                        detail: Detail = "full"):
+    body = body or ResetRequest()
+    async with store.open(sid) as t:
+        t.reset(**body.model_dump())
+        return JSON(responses.state(sid, t, detail))
+
+
+@router.delete("/{sid}", status_code=204)
+async def delete_session(sid: SessionId, store: Store):
+    await store.delete(sid)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""Pure NumPy core: losses, model, optimizers, datasets, loss surfaces. No web imports."""

@@ -1,0 +1,79 @@
+"""The linear classifier and its objective.
+
+Mathematics (pinned; every other module and the tests rely on it):
+
+* Scores ``s = W x + b`` for a 2-D point ``x``; ``W`` is K×2, ``b`` has K entries (K = 3 by default).
+  For a batch, ``S = X Wᵀ + b`` with ``X`` of shape (N, 2).
+* Per-example losses ``L_i`` as in :mod:`app.core.losses`: Weston–Watkins ``Σ_{j≠y} max(0, s_j − s_y + 1)``,
+  one-vs-all ``Σ_j max(0, 1 − t_j s_j)`` with ``t_j = ±1``, structured (Crammer–Singer)
+  ``max(0, max_{j≠y} s_j − s_y + 1)``, softmax ``−log softmax(s)_y``.
+* Total loss ``L = (1/N) Σ_i L_i + λ Σ W²`` (data loss plus regularization loss; biases are not regularized).
+* Gradients ``∂L/∂W = (1/N) Σ_i (∂L_i/∂s_i) x_iᵀ + 2λW`` and ``∂L/∂b = (1/N) Σ_i ∂L_i/∂s_i``.
+  ``reg_gradient="original"`` uses ``0.5λW`` for the regularization term instead of ``2λW``: that is what
+  the original CS231n web demo computes, kept so its numbers can be reproduced. The loss is ``λ Σ W²`` in
+  both modes.
+* Gradient-descent update ``W ← W − step_size · ∂L/∂W``, ``b ← b − step_size · ∂L/∂b``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.losses import LOSSES
+
+REG_GRADIENTS = {"exact": 2.0, "original": 0.5}
+
+DEFAULT_W = ((1.0, 2.0), (2.0, -4.0), (3.0, -1.0))
+DEFAULT_B = (0.0, 0.5, -0.5)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the demo shows about ``W, b`` on ``X, y``."""
+
+    scores: np.ndarray  # (N, K)
+    losses: np.ndarray  # (N,)
+    data_loss: float
+    reg_loss: float
+    loss: float
+    dW: np.ndarray  # (K, 2)
+    db: np.ndarray  # (K,)
+
+
+def scores(W, b, X):
+    return X @ W.T + b
+
+
+def data_loss(W, b, X, y, loss_type):
+    """Mean per-example loss, without the regularization term."""
+    return float(LOSSES[loss_type](scores(W, b, X), y)[0].mean())
+
+
+def total_loss(W, b, X, y, reg, loss_type):
+    return data_loss(W, b, X, y, loss_type) + reg * float((W * W).sum())
+
+
+def evaluate(W, b, X, y, reg, loss_type="svm_ww", reg_gradient="exact"):
+    """Loss, per-example losses and analytic gradients at ``W, b``."""
+    s = scores(W, b, X)
+    losses, ds = LOSSES[loss_type](s, y)
+    n = len(y)
+    data = float(losses.mean())
+    reg_loss = reg * float((W * W).sum())
+    # Sum before dividing by N: hinge ds are integers, so a bias gradient that is truly 0 comes out exactly 0.
+    dW = (ds.T @ X) / n + REG_GRADIENTS[reg_gradient] * reg * W
+    return Evaluation(s, losses, data, reg_loss, data + reg_loss, dW, ds.sum(axis=0) / n)
+
+
+def accuracy(s, y):
+    """Fraction of examples whose highest score is their own class (ties go to the lower index)."""
+    return float((s.argmax(axis=1) == y).mean())
+
+
+def default_params():
+    return np.array(DEFAULT_W), np.array(DEFAULT_B)
+
+
+def random_params(rng, classes=3, scale=1.0):
+    """Parameters drawn uniformly from [−scale, scale], as the original demo's "Randomize parameters"."""
+    return rng.uniform(-scale, scale, (classes, 2)), rng.uniform(-scale, scale, classes)
