@@ -1,0 +1,87 @@
+"""Frames per second of the repeated update in headless Chromium, beside a bare Plotly.react loop.
+
+The page: "Start repeated update" at the defaults; every render (regions, lines, arrows, parameter panel,
+table, loss curve) is counted in-page with performance.now() over DURATION seconds. The peer: a bare page
+on the same origin that only calls Plotly.react on the same two figures in a requestAnimationFrame loop,
+with no network. Prints both and their ratio.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import expect, sync_playwright
+
+from bench.common import server
+
+CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's chromium (the /usr/bin wrapper prints a harmless warning)
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+DURATION = 5.0
+BARE = """<!doctype html><html><head><script src="/vendor/plotly.min.js"></script></head><body>
+<div id="regions" style="width:430px;height:430px"></div><div id="curve" style="width:1200px;height:240px"></div>
+<script type="module">
+import { regionsFigure, lossFigure } from "/static/js/plots.js";
+const state = await (await fetch("/api/sessions", { method: "POST" })).json();
+let frames = 0, t0 = 0, rev = 0;
+const history = [state.loss];
+function frame(now) {
+  if (!t0) t0 = now;
+  const W = state.W.map((r) => r.map((v) => v * (1 - 0.001 * (frames % 100))));
+  history.push(history[history.length - 1] * 0.999);
+  const s = { ...state, W };
+  const r = regionsFigure(s, ++rev);
+  Plotly.react("regions", r.data, r.layout, { staticPlot: true });
+  const view = { history: history.slice(), historyStart: 0, state: { segments: state.segments } };
+  const c = lossFigure(view, false, rev);
+  Plotly.react("curve", c.data, c.layout, { displayModeBar: false });
+  frames++;
+  if (now - t0 < %DURATION% * 1000) requestAnimationFrame(frame);
+  else window.result = frames / ((now - t0) / 1000);
+}
+requestAnimationFrame(frame);
+</script></body></html>"""
+
+
+def page_fps(page, base):
+    page.goto(base + "/")
+    expect(page.locator("#total-loss")).to_have_text("6.27")
+    page.click("text=Start repeated update")
+    page.wait_for_timeout(500)  # warm up
+    fps = page.evaluate(
+        """async (duration) => {
+          const app = window.app;
+          const r0 = app.revision, t0 = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, duration * 1000));
+          return (app.revision - r0) / ((performance.now() - t0) / 1000);
+        }""",
+        DURATION,
+    )
+    page.click("text=Stop repeated update")
+    steps = int(page.inner_text("#step-count"))
+    return fps, steps
+
+
+def bare_fps(page, base):
+    page.route(base + "/bare", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=BARE.replace("%DURATION%", str(DURATION))))
+    page.goto(base + "/bare")
+    page.wait_for_function("window.result !== undefined", timeout=(DURATION + 10) * 1000)
+    return page.evaluate("window.result")
+
+
+def main():
+    with server() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        fps, steps = page_fps(page, base)
+        bare = bare_fps(browser.new_page(viewport={"width": 1280, "height": 800}), base)
+        browser.close()
+    print(f"animation: page {fps:.1f} redraws/s (target ≥ 50), bare Plotly.react loop {bare:.1f} frames/s, "
+          f"ratio {fps / bare:.2f}; {steps} steps taken")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+// The optimization lab's panels: the gradient check, and the loss surface with the optimizer's path and the
+// 1-D slice along the negative gradient. Reads only; they never change the session.
+
+import { sessions } from "./api.js";
+import { paramNames, paramValue } from "./state.js";
+import { setText } from "./controls.js";
+import { sliceFigure, surfaceFigure } from "./plots.js";
+
+const PASS = 1e-7;
+const WARN = 1e-4;
+const SURFACE_N = 61;
+
+function fmt(v) {
+  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(6) : v.toExponential(3);
+}
+
+export class GradCheckPanel {
+  constructor({ table, verdict }) {
+    this.table = table;
+    this.verdict = verdict;
+  }
+
+  async run(sid, state) {
+    const check = await sessions.gradcheck(sid);
+    const head = document.createElement("tr");
+    for (const t of ["param", "analytic", "numerical", "rel. error"]) {
+      const th = document.createElement("th");
+      th.textContent = t;
+      head.append(th);
+    }
+    this.table.tHead.replaceChildren(head);
+    const rows = check.params.map((p) => {
+      const tr = document.createElement("tr");
+      const cells = [p.name + (p.kink ? " ⚠" : ""), fmt(p.analytic), fmt(p.numerical), p.rel_error.toExponential(1)];
+      for (const text of cells) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      const rel = tr.lastChild;
+      rel.className = p.rel_error < PASS ? "ok" : p.rel_error < WARN ? "warn" : "bad";
+      if (p.kink) tr.title = "a point sits on a hinge kink: the loss has no derivative here, the two can disagree";
+      return tr;
+    });
+    this.table.tBodies[0].replaceChildren(...rows);
+    this.verdict.textContent = verdict(check, state);
+    this.verdict.className = "verdict " + (check.max_rel_error < PASS ? "ok" : "bad");
+    return check;
+  }
+}
+
+function verdict(check, state) {
+  const bad = check.params.filter((p) => p.rel_error >= WARN && !p.kink);
+  const kinks = check.params.filter((p) => p.kink).length;
+  const kinkNote = kinks ? ` ${kinks} parameter(s) sit on a hinge kink (⚠), where the loss has no derivative.` : "";
+  if (!bad.length) {
+    return `The analytic gradient is correct: worst relative error ${check.max_rel_error.toExponential(1)}.` + kinkNote;
+  }
+  const names = bad.map((p) => p.name).join(", ");
+  if (state.reg_gradient === "original" && state.reg > 0 && bad.every((p) => p.name.startsWith("W"))) {
+    return `Wrong for ${names}: the original demo's regularization gradient 0.5λW is 4× smaller than the true ` +
+      `derivative 2λW of λΣW². The biases, which are not regularized, pass. Switch to "exact" under Advanced.` + kinkNote;
+  }
+  return `The gradients of ${names} disagree with the numerical estimate.` + kinkNote;
+}
+
+export class SurfacePanel {
+  constructor({ p1, p2, span, toggle, surfaceDiv, sliceDiv }) {
+    Object.assign(this, { p1, p2, span, toggle, surfaceDiv, sliceDiv });
+    this.busy = false;
+    this.dirty = false;
+    this.classes = 0;
+  }
+
+  get shown() {
+    return this.toggle.checked;
+  }
+
+  fillChoices(classes) {
+    if (classes === this.classes) return;
+    this.classes = classes;
+    const names = paramNames(classes);
+    for (const [select, initial] of [[this.p1, "W[0,0]"], [this.p2, "b[1]"]]) {
+      const keep = names.includes(select.value) ? select.value : initial;
+      select.replaceChildren(...names.map((n) => new Option(n, n)));
+      select.value = keep;
+    }
+  }
+
+  // Redraw for the current state; while a request is out, remember to redraw once more when it returns.
+  async refresh(sid, view) {
+    if (!this.shown) return;
+    if (this.busy) { this.dirty = true; return; }
+    this.busy = true;
+    try {
+      const p1 = this.p1.value;
+      const p2 = this.p2.value === p1 ? this.p1.options[(this.p1.selectedIndex + 1) % this.p1.options.length].value : this.p2.value;
+      const span = Math.min(Math.max(Number(this.span.value) || 3, 0.1), 1000);
+      const [surface, line] = await Promise.all([
+        sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, "gradient", span, 101),
+      ]);
+      const { W, b } = view.state;
+      const fig = surfaceFigure(surface, view, p1, p2, [paramValue(p1, W, b), paramValue(p2, W, b)]);
+      Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+      const slice = sliceFigure(line);
+      Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
+    } finally {
+      this.busy = false;
+    }
+    if (this.dirty) {
+      this.dirty = false;
+      await this.refresh(sid, view);
+    }
+  }
+
+  clear() {
+    for (const div of [this.surfaceDiv, this.sliceDiv]) if (div.data) Plotly.purge(div);
+  }
+}
+
+export { setText };

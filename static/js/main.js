@@ -1,0 +1,267 @@
+// Wiring: one App holds the session id and its View; controls call App.act, every answer is rendered once per
+// animation frame. Views live in their own modules; nothing here computes mathematics.
+
+import { ApiError, SerialQueue, sessions } from "./api.js";
+import { ParamPanel, regFromSlider, setText, sliderFromReg, sliderFromStepSize, stepSizeFromSlider } from "./controls.js";
+import { PointEditor } from "./editor.js";
+import { GradCheckPanel, SurfacePanel } from "./lab.js";
+import { lossFigure, regionsFigure } from "./plots.js";
+import { Player } from "./player.js";
+import { CLASS_COLORS, View, parseHash, shareHash } from "./state.js";
+import { DataTable } from "./table.js";
+
+const $ = (id) => document.getElementById(id);
+const OPTIMIZER_INFO = {
+  gd: "Full-batch gradient descent with the analytic gradient: one loss-and-gradient evaluation per step.",
+  sgd: "Each step uses the gradient of a random minibatch (circled on the plot).",
+  numerical: "The gradient by centered differences: two loss evaluations per parameter, every step.",
+  random_search: "Each step draws random parameters and keeps them only if the loss goes down.",
+};
+
+class App {
+  constructor() {
+    this.queue = new SerialQueue();
+    this.revision = 0;
+    this.renderPending = false;
+    this.regionsDiv = $("regions");
+    this.curveDiv = $("loss-curve");
+    this.panel = new ParamPanel($("param-grid"), (which, k, d, delta) => this.nudge(which, k, d, delta));
+    this.table = new DataTable($("data-table"), $("table-note"));
+    this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
+    this.surface = new SurfacePanel({
+      p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"),
+      surfaceDiv: $("surface"), sliceDiv: $("slice"),
+    });
+    this.player = new Player({
+      step: (n) => this.act((id) => sessions.step(id, n)),
+      draw: () => this.flush(),
+      onChange: (running) => { $("btn-start").disabled = running; $("btn-stop").disabled = !running; },
+    });
+    this.editor = new PointEditor(this.regionsDiv, {
+      getState: () => this.view.state,
+      getClass: () => Number(document.querySelector("input[name=new-class]:checked")?.value ?? 0),
+      deleteMode: () => $("delete-mode").checked,
+      preview: (X, y) => this.drawRegions({ ...this.view.state, X, y }),
+      commit: (X, y) => this.act((id) => sessions.update(id, { X, y }), "data"),
+    });
+  }
+
+  // --- session lifecycle -----------------------------------------------------------------------------------
+  async start() {
+    const shared = parseHash(location.hash);
+    let state = null;
+    if (shared && !shared.invalid) {
+      state = await sessions.create(shared).catch((err) => this.say(`The shared link could not be loaded: ${err.message}`, "error"));
+    } else if (shared?.invalid) {
+      this.say(`The shared link's ${shared.invalid} is not valid; starting from the defaults.`, "error");
+    }
+    const stored = sessionStorage.getItem("session");
+    if (!state && stored && !shared) state = await sessions.get(stored).catch(() => null);
+    state = state ?? (await sessions.create());
+    this.use(state);
+  }
+
+  use(state) {
+    this.sid = state.id;
+    sessionStorage.setItem("session", state.id);
+    this.view = new View(state);
+    $("export-link").href = sessions.exportUrl(state.id);
+    this.scheduleRender();
+  }
+
+  async recover() {
+    this.player.stop();
+    this.use(await sessions.create());
+    this.say("Your session had expired (or the server restarted), so a new one was started.", "info");
+  }
+
+  say(text, kind = "info") {
+    const el = $("status");
+    el.textContent = text;
+    el.className = `status ${kind}`;
+  }
+
+  // Run a state-changing request in the serial queue and render its answer; errors are shown, not thrown.
+  act(call, key = null, { replace = false } = {}) {
+    return this.queue.push(async () => {
+      const sid = this.sid;
+      try {
+        const state = await call(sid);
+        if (sid !== this.sid) return null;
+        if (replace) this.view.replace(state);
+        else if (!this.view.merge(state)) this.view.replace(await sessions.get(sid));
+        if (!state.diverged && $("status").classList.contains("error")) this.say("");
+        this.scheduleRender();
+        return state;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) await this.recover();
+        else this.say(err.message, "error");
+        return null;
+      }
+    }, key);
+  }
+
+  nudge(which, k, d, delta) {
+    if (this.queue.busy && this.player.running === false && this.queue.jobs.length > 2) return; // held button: don't pile up
+    this.act((id) => {
+      const { W, b } = this.view.state;
+      const body = which === "W"
+        ? { W: W.map((row, i) => (i === k ? row.map((v, j) => (j === d ? round(v + delta) : v)) : row)) }
+        : { b: b.map((v, i) => (i === k ? round(v + delta) : v)) };
+      return sessions.update(id, body);
+    });
+  }
+
+  // --- rendering -----------------------------------------------------------------------------------------------
+  // Draw at the next animation frame, unless something draws sooner (flush).
+  scheduleRender() {
+    this.dirty = true;
+    if (this.renderPending) return;
+    this.renderPending = true;
+    requestAnimationFrame(() => {
+      this.renderPending = false;
+      this.flush();
+    });
+  }
+
+  flush() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.render();
+  }
+
+  drawRegions(state) {
+    const fig = regionsFigure(state, ++this.revision);
+    Plotly.react(this.regionsDiv, fig.data, fig.layout, { staticPlot: true, responsive: true });
+  }
+
+  render() {
+    const { state } = this.view;
+    this.drawRegions(state);
+    this.panel.update(state);
+    this.table.update(state);
+    setText($("data-loss"), state.data_loss.toFixed(2));
+    setText($("reg-loss"), state.reg_loss.toFixed(2));
+    setText($("total-loss"), state.loss.toFixed(2));
+    setText($("accuracy"), `${(100 * state.accuracy).toFixed(0)} %`);
+    setText($("step-count"), String(state.step));
+    const curve = lossFigure(this.view, $("log-y").checked, this.revision);
+    Plotly.react(this.curveDiv, curve.data, curve.layout, { displayModeBar: false, responsive: true });
+    this.syncControls(state);
+    if (state.diverged) this.say("Diverged — lower the step size or reset.", "error");
+    this.surface.fillChoices(state.W.length);
+    this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error"));
+  }
+
+  syncControls(state) {
+    const sync = (el, value) => { if (document.activeElement !== el && String(el.value) !== String(value)) el.value = value; };
+    sync($("step-size"), sliderFromStepSize(state.step_size));
+    sync($("reg"), sliderFromReg(state.reg));
+    setText($("step-size-value"), state.step_size.toFixed(5));
+    setText($("reg-value"), state.reg.toFixed(5));
+    sync($("loss-type"), state.loss_type);
+    sync($("optimizer"), state.optimizer);
+    sync($("batch-size"), state.batch_size);
+    sync($("h"), state.h);
+    sync($("search-scale"), state.search_scale);
+    document.querySelector(`input[name=reg-gradient][value=${state.reg_gradient}]`).checked = true;
+    for (const label of document.querySelectorAll(".optimizer-settings label")) {
+      label.classList.toggle("shown", label.dataset.for === state.optimizer);
+    }
+    let info = OPTIMIZER_INFO[state.optimizer];
+    if (state.optimizer === "numerical") info += ` Last step: ${state.loss_evals} loss evaluations.`;
+    if (state.optimizer === "random_search") info += ` Tries: ${state.search.tries}, kept: ${state.search.accepted}, best loss ${state.search.best_loss.toFixed(4)}.`;
+    setText($("optimizer-info"), info);
+    this.buildClassPicker(state.W.length);
+  }
+
+  buildClassPicker(classes) {
+    const picker = $("class-picker");
+    if (picker.childElementCount === classes) return;
+    const current = Number(document.querySelector("input[name=new-class]:checked")?.value ?? 0);
+    picker.replaceChildren(...Array.from({ length: classes }, (_, k) => {
+      const label = document.createElement("label");
+      label.className = "class-swatch";
+      label.style.color = CLASS_COLORS[k % CLASS_COLORS.length];
+      const input = document.createElement("input");
+      Object.assign(input, { type: "radio", name: "new-class", value: String(k), checked: k === Math.min(current, classes - 1) });
+      label.append(input, `${k}`);
+      return label;
+    }));
+  }
+
+  // --- controls ------------------------------------------------------------------------------------------------
+  wire() {
+    const patch = (key, value) => this.act((id) => sessions.update(id, { [key]: value }), key);
+    $("step-size").addEventListener("input", (e) => {
+      const v = stepSizeFromSlider(e.target.value);
+      setText($("step-size-value"), v.toFixed(5));
+      patch("step_size", v);
+    });
+    $("reg").addEventListener("input", (e) => {
+      const v = regFromSlider(e.target.value);
+      setText($("reg-value"), v.toFixed(5));
+      patch("reg", v);
+    });
+    $("loss-type").addEventListener("change", (e) => patch("loss_type", e.target.value));
+    $("optimizer").addEventListener("change", (e) => patch("optimizer", e.target.value));
+    for (const radio of document.querySelectorAll("input[name=reg-gradient]")) {
+      radio.addEventListener("change", (e) => patch("reg_gradient", e.target.value));
+    }
+    const numberField = (id, key, integer) => $(id).addEventListener("change", (e) => {
+      const v = Number(e.target.value);
+      if (e.target.value !== "" && Number.isFinite(v)) patch(key, integer ? Math.round(v) : v);
+    });
+    numberField("batch-size", "batch_size", true);
+    numberField("h", "h", false);
+    numberField("search-scale", "search_scale", false);
+    $("btn-step").addEventListener("click", () => this.act((id) => sessions.step(id, 1)));
+    $("btn-start").addEventListener("click", () => this.player.start());
+    $("btn-stop").addEventListener("click", () => this.player.stop());
+    $("btn-random").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "random" }), null, { replace: true }));
+    $("btn-reset").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "default" }), null, { replace: true }));
+    $("steps-per-frame").addEventListener("change", (e) => { this.player.stepsPerFrame = Number(e.target.value); });
+    $("log-y").addEventListener("change", () => this.scheduleRender());
+    $("btn-gradcheck").addEventListener("click", () => this.gradcheck.run(this.sid, this.view.state).catch((err) => this.say(err.message, "error")));
+    for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on"]) {
+      $(id).addEventListener("change", () => {
+        $("surface").parentElement.classList.toggle("surface-on", this.surface.shown);
+        if (this.surface.shown) this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error"));
+        else this.surface.clear();
+      });
+    }
+    $("btn-preset").addEventListener("click", () => {
+      const data = $("preset").value;
+      const body = { params: "default", data, n: Number($("preset-n").value), classes: Number($("preset-classes").value) };
+      if (data === "original") { delete body.n; delete body.classes; }
+      this.act((id) => sessions.reset(id, body), null, { replace: true });
+    });
+    $("btn-link").addEventListener("click", () => this.share());
+    $("import-file").addEventListener("change", (e) => this.importFile(e.target.files[0]));
+  }
+
+  async share() {
+    const url = `${location.origin}${location.pathname}${shareHash(this.view.state)}`;
+    history.replaceState(null, "", url);
+    const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+    setText($("share-note"), copied ? "Link copied: it opens this state." : "The address bar now holds a link to this state.");
+  }
+
+  async importFile(file) {
+    if (!file) return;
+    try {
+      this.player.stop();
+      this.use(await sessions.import(JSON.parse(await file.text())));
+      setText($("share-note"), `Imported ${file.name}.`);
+    } catch (err) {
+      this.say(`Import failed: ${err.message}`, "error");
+    }
+  }
+}
+
+const round = (v) => Math.round(v * 1e10) / 1e10;
+
+const app = new App();
+window.app = app; // for tests and the console
+app.wire();
+app.start().catch((err) => app.say(`Could not start: ${err.message}`, "error"));

@@ -1,0 +1,199 @@
+// Pure figure builders: state in, Plotly {data, layout} out. Every call builds new arrays, so that
+// Plotly.react sees new data (it skips a redraw when the same arrays are mutated in place).
+
+import { CLASS_COLORS, REGION_COLORS } from "./state.js";
+
+const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
+const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units
+const CELL = 2 / GRID;
+const CENTRES = Array.from({ length: GRID }, (_, i) => -1 + CELL * (i + 0.5));
+const OPTIMIZER_COLORS = { gd: "#1f4e9c", sgd: "#d9443a", numerical: "#9a4fd0", random_search: "#e08a1e" };
+const OPTIMIZER_NAMES = { gd: "gradient descent", sgd: "minibatch SGD", numerical: "numerical gradient", random_search: "random search" };
+
+// argmax_k (W_k · x + b_k) on the grid; ties go to the lower class, as on the server.
+export function regionGrid(W, b) {
+  const z = new Array(GRID);
+  for (let i = 0; i < GRID; i++) {
+    const row = new Array(GRID);
+    const x1 = CENTRES[i];
+    for (let j = 0; j < GRID; j++) {
+      const x0 = CENTRES[j];
+      let best = 0;
+      let top = -Infinity;
+      for (let k = 0; k < W.length; k++) {
+        const s = W[k][0] * x0 + W[k][1] * x1 + b[k];
+        if (s > top) { top = s; best = k; }
+      }
+      row[j] = best;
+    }
+    z[i] = row;
+  }
+  return z;
+}
+
+function discreteScale(classes) {
+  const scale = [];
+  for (let k = 0; k < classes; k++) {
+    const c = REGION_COLORS[k % REGION_COLORS.length];
+    scale.push([k / classes, c], [(k + 1) / classes, c]);
+  }
+  return scale;
+}
+
+// The segment of {x : w·x + c = 0} inside [-1, 1]², or null.
+export function zeroLine(w0, w1, c) {
+  const pts = [];
+  const add = (x, y) => {
+    if (x >= -1 - 1e-9 && x <= 1 + 1e-9 && y >= -1 - 1e-9 && y <= 1 + 1e-9) pts.push([x, y]);
+  };
+  if (Math.abs(w1) > 1e-12) { add(-1, (w0 - c) / w1); add(1, (-w0 - c) / w1); }
+  if (Math.abs(w0) > 1e-12) { add((w1 - c) / w0, -1); add((-w1 - c) / w0, 1); }
+  if (pts.length < 2) return null;
+  pts.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  return [pts[0], pts[pts.length - 1]];
+}
+
+// Where the arrow of class k starts: on its line at x0 = 0 (as in the original), else the line's point
+// nearest the origin.
+export function arrowBase(w0, w1, c) {
+  if (Math.abs(w1) > 1e-12 && Math.abs(c / w1) <= 1) return [0, -c / w1];
+  const n2 = w0 * w0 + w1 * w1;
+  return n2 > 0 ? [(-c * w0) / n2, (-c * w1) / n2] : null;
+}
+
+export function regionsFigure(state, revision) {
+  const { W, b, X, y } = state;
+  const K = W.length;
+  const data = [{
+    type: "heatmap", x: CENTRES, y: CENTRES, z: regionGrid(W, b), zmin: -0.5, zmax: K - 0.5,
+    colorscale: discreteScale(K), showscale: false, hoverinfo: "skip", zsmooth: false,
+  }];
+  for (let k = 0; k < K; k++) {
+    // One trace per class: its zero line, a gap, then the arrow from base to tip; the arrowhead is a marker
+    // turned along the segment (angleref "previous"), which redraws far faster than a layout annotation.
+    const [w0, w1] = W[k];
+    const color = CLASS_COLORS[k % CLASS_COLORS.length];
+    const seg = zeroLine(w0, w1, b[k]);
+    const base = arrowBase(w0, w1, b[k]);
+    const xs = seg ? [seg[0][0], seg[1][0], null] : [];
+    const ys = seg ? [seg[0][1], seg[1][1], null] : [];
+    const sizes = seg ? [0, 0, 0] : [];
+    if (base) {
+      xs.push(base[0], base[0] + ARROW_SCALE * w0);
+      ys.push(base[1], base[1] + ARROW_SCALE * w1);
+      sizes.push(0, 11);
+    }
+    data.push({
+      type: "scatter", mode: "lines+markers", x: xs, y: ys, line: { color, width: 2.5 }, hoverinfo: "skip",
+      marker: { symbol: "arrow", angleref: "previous", size: sizes, color, line: { width: 0 } },
+    });
+  }
+  const large = X.length > 2000;
+  data.push({
+    type: large ? "scattergl" : "scatter", mode: "markers", x: X.map((p) => p[0]), y: X.map((p) => p[1]),
+    marker: {
+      size: large ? 5 : 11, color: y.map((k) => CLASS_COLORS[k % CLASS_COLORS.length]),
+      line: { color: "#1b1f24", width: large ? 0.5 : 1.3 },
+    },
+    hoverinfo: "skip",
+  });
+  const batch = state.optimizer === "sgd" && state.last_batch ? state.last_batch.filter((i) => i < X.length) : [];
+  data.push({
+    type: "scatter", mode: "markers", x: batch.map((i) => X[i][0]), y: batch.map((i) => X[i][1]),
+    marker: { size: 20, symbol: "circle-open", color: "#111", line: { width: 2 } }, hoverinfo: "skip",
+  });
+  const axis = {
+    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: true, zerolinecolor: "#000", zerolinewidth: 1.5,
+    ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1], mirror: true, showline: true, linecolor: "#888",
+  };
+  const layout = {
+    xaxis: { ...axis, title: { text: "x[0]", standoff: 2 } },
+    yaxis: { ...axis, scaleanchor: "x", scaleratio: 1, title: { text: "x[1]", standoff: 2 } },
+    margin: { l: 42, r: 8, t: 8, b: 38 }, showlegend: false, datarevision: revision,
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+  };
+  return { data, layout };
+}
+
+// The loss curve, one trace per stretch of history made by one optimizer; long histories are thinned for
+// drawing (every point's exact value stays in the session).
+export function lossFigure(view, logY, revision) {
+  const { history, historyStart } = view;
+  const segments = view.state.segments;
+  const end = historyStart + history.length - 1;
+  const stride = Math.max(1, Math.ceil(history.length / 4000));
+  const data = [];
+  segments.forEach((seg, i) => {
+    const from = Math.max(seg.start, historyStart);
+    const to = Math.min(i + 1 < segments.length ? segments[i + 1].start : end, end);
+    if (to < from) return;
+    const xs = [];
+    const ys = [];
+    for (let s = from; s <= to; s += stride) { xs.push(s); ys.push(history[s - historyStart]); }
+    if (xs[xs.length - 1] !== to) { xs.push(to); ys.push(history[to - historyStart]); }
+    data.push({
+      type: "scatter", mode: xs.length > 1 ? "lines" : "markers", x: xs, y: ys, name: OPTIMIZER_NAMES[seg.optimizer],
+      line: { color: OPTIMIZER_COLORS[seg.optimizer], width: 2 }, marker: { color: OPTIMIZER_COLORS[seg.optimizer] },
+      hovertemplate: "step %{x}<br>loss %{y:.10g}<extra>%{fullData.name}</extra>",
+    });
+  });
+  const finite = history.filter((v) => (logY ? v > 0 : true));
+  let lo = Math.min(...finite.slice(-20000));
+  let hi = Math.max(...finite.slice(-20000));
+  if (logY) { lo = Math.log10(lo); hi = Math.log10(hi); }
+  const pad = (hi - lo) * 0.06 || 0.5;
+  const layout = {
+    xaxis: { range: [historyStart, Math.max(end, historyStart + 10)], title: { text: "step", standoff: 4 }, zeroline: false },
+    yaxis: { type: logY ? "log" : "linear", range: [lo - pad, hi + pad], title: { text: "total loss", standoff: 4 } },
+    margin: { l: 56, r: 10, t: 8, b: 40 }, showlegend: true, legend: { orientation: "h", x: 1, xanchor: "right", y: 1.12 },
+    datarevision: revision, hovermode: "closest", paper_bgcolor: "rgba(0,0,0,0)",
+  };
+  return { data, layout };
+}
+
+export function surfaceFigure(surface, view, p1, p2, current) {
+  const pick = (name, W, b) => {
+    const m = /^W\[(\d+),(\d)\]$/.exec(name);
+    return m ? W[+m[1]][+m[2]] : b[+/^b\[(\d+)\]$/.exec(name)[1]];
+  };
+  const path = view.path;
+  const data = [
+    {
+      type: "contour", x: surface.xs, y: surface.ys, z: surface.loss, colorscale: "Viridis", reversescale: true,
+      ncontours: 24, contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" },
+      colorbar: { thickness: 10, title: { text: "L", side: "right" } },
+      hovertemplate: `${p1} %{x:.3f}<br>${p2} %{y:.3f}<br>loss %{z:.5g}<extra></extra>`,
+    },
+    {
+      type: "scatter", mode: "lines+markers", x: path.map((p) => pick(p1, p.W, p.b)), y: path.map((p) => pick(p2, p.W, p.b)),
+      line: { color: "#fff", width: 2 }, marker: { size: 3, color: "#fff" }, hoverinfo: "skip",
+    },
+    {
+      type: "scatter", mode: "markers", x: [current[0]], y: [current[1]],
+      marker: { size: 11, color: "#d9443a", line: { color: "#fff", width: 2 } }, hovertemplate: "current<extra></extra>",
+    },
+  ];
+  const layout = {
+    xaxis: { title: { text: p1, standoff: 2 }, range: [surface.xs[0], surface.xs[surface.xs.length - 1]] },
+    yaxis: { title: { text: p2, standoff: 2 }, range: [surface.ys[0], surface.ys[surface.ys.length - 1]] },
+    margin: { l: 50, r: 10, t: 8, b: 40 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+  };
+  return { data, layout };
+}
+
+export function sliceFigure(line) {
+  return {
+    data: [{
+      type: "scatter", mode: "lines", x: line.offsets, y: line.loss, line: { color: "#1f4e9c", width: 2 },
+      hovertemplate: "t %{x:.3f}<br>loss %{y:.5g}<extra></extra>",
+    }, {
+      type: "scatter", mode: "markers", x: [0], y: [line.loss[Math.floor(line.loss.length / 2)]],
+      marker: { size: 9, color: "#d9443a" }, hoverinfo: "skip",
+    }],
+    layout: {
+      xaxis: { title: { text: "t along −∇L / |∇L|", standoff: 2 }, zeroline: false },
+      yaxis: { title: { text: "loss", standoff: 2 } },
+      margin: { l: 50, r: 10, t: 6, b: 36 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// Client-side state: the latest server state plus the accumulated loss history and parameter path, class
+// colours, and the share-link encoding (TensorFlow-Playground style: settings in the URL hash).
+
+export const CLASS_COLORS = ["#3d6fd8", "#2e9e45", "#d9443a", "#9a4fd0", "#e08a1e", "#1aa3a3", "#c2417f", "#6b7d2a", "#7a5c3e", "#555f6d"];
+export const REGION_COLORS = ["#c9d8fb", "#c8edd0", "#f9cfcb", "#e3d0f4", "#fbe0bd", "#c4ecec", "#f2cde0", "#e2e8c6", "#e9ddd1", "#dde1e6"];
+export const TINTS = ["#dfe8fd", "#dcf3e1", "#fce1de", "#efe3f9", "#fdecd6", "#dcf4f4", "#f7e0ec", "#edf1db", "#f2eae2", "#eaedf0"];
+
+export const SETTINGS = ["loss_type", "step_size", "reg", "reg_gradient", "optimizer", "batch_size", "h", "search_scale"];
+const SHARE_MAX_POINTS = 200;
+const PATH_MAX = 5000;
+
+// The view of one session: the server's state, the whole loss history and the path the parameters took.
+export class View {
+  constructor(state) {
+    this.replace(state);
+  }
+
+  replace(state) {
+    this.state = state;
+    this.history = state.history.slice();
+    this.historyStart = state.history_start;
+    this.path = [{ W: state.W, b: state.b }];
+  }
+
+  // Merge a response: `history` holds the losses after steps history_start, history_start + 1, ….
+  merge(state) {
+    const offset = state.history_start - this.historyStart;
+    const ok = offset >= 0 && offset <= this.history.length;
+    if (ok) this.history = this.history.slice(0, offset).concat(state.history);
+    const moved = !sameParams(state, this.state);
+    this.state = { ...state, X: state.X ?? this.state.X, y: state.y ?? this.state.y };
+    if (moved) {
+      this.path.push({ W: state.W, b: state.b });
+      if (this.path.length > PATH_MAX) this.path.splice(0, this.path.length - PATH_MAX);
+    }
+    return ok;
+  }
+}
+
+function sameParams(a, b) {
+  return a.W.length === b.W.length && a.W.every((row, k) => row[0] === b.W[k][0] && row[1] === b.W[k][1] && a.b[k] === b.b[k]);
+}
+
+export function shareHash(state) {
+  const params = new URLSearchParams();
+  for (const key of SETTINGS) params.set(key, state[key]);
+  params.set("W", JSON.stringify(state.W));
+  params.set("b", JSON.stringify(state.b));
+  if (state.X && state.X.length <= SHARE_MAX_POINTS) {
+    params.set("X", JSON.stringify(state.X.map((p) => p.map((v) => +v.toFixed(4)))));
+    params.set("y", JSON.stringify(state.y));
+  }
+  return "#" + params.toString();
+}
+
+// The body of POST /api/sessions that recreates a shared state, or null if the hash holds none.
+export function parseHash(hash) {
+  if (!hash || hash.length < 2) return null;
+  const params = new URLSearchParams(hash.slice(1));
+  const body = {};
+  for (const key of SETTINGS) {
+    if (!params.has(key)) continue;
+    const raw = params.get(key);
+    body[key] = ["loss_type", "reg_gradient", "optimizer"].includes(key) ? raw : Number(raw);
+  }
+  for (const key of ["W", "b", "X", "y"]) {
+    if (params.has(key)) {
+      try {
+        body[key] = JSON.parse(params.get(key));
+      } catch {
+        return { invalid: key };
+      }
+    }
+  }
+  return Object.keys(body).length ? body : null;
+}
+
+export function paramNames(classes) {
+  const names = [];
+  for (let k = 0; k < classes; k++) names.push(`W[${k},0]`, `W[${k},1]`);
+  for (let k = 0; k < classes; k++) names.push(`b[${k}]`);
+  return names;
+}
+
+export function paramValue(name, W, b) {
+  const m = /^W\[(\d+),(\d)\]$/.exec(name);
+  return m ? W[+m[1]][+m[2]] : b[+/^b\[(\d+)\]$/.exec(name)[1]];
+}
