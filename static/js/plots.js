@@ -5,6 +5,7 @@ import { CLASS_COLORS, REGION_COLORS } from "./state.js";
 
 const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
 const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units
+const ARROW_MAX = 3;
 const CELL = 2 / GRID;
 const CENTRES = Array.from({ length: GRID }, (_, i) => -1 + CELL * (i + 0.5));
 const OPTIMIZER_COLORS = { gd: "#1f4e9c", sgd: "#d9443a", numerical: "#9a4fd0", random_search: "#e08a1e" };
@@ -78,9 +79,11 @@ export function regionsFigure(state, revision) {
     const xs = seg ? [seg[0][0], seg[1][0], null] : [];
     const ys = seg ? [seg[0][1], seg[1][1], null] : [];
     const sizes = seg ? [0, 0, 0] : [];
-    if (base) {
-      xs.push(base[0], base[0] + ARROW_SCALE * w0);
-      ys.push(base[1], base[1] + ARROW_SCALE * w1);
+    if (base && Math.abs(base[0]) <= 1 && Math.abs(base[1]) <= 1) {
+      // Longer than the plot is wide, an arrow only leaves it: cap it (huge numbers also break SVG paths).
+      const shrink = Math.min(1, ARROW_MAX / (ARROW_SCALE * Math.hypot(w0, w1)));
+      xs.push(base[0], base[0] + ARROW_SCALE * w0 * shrink);
+      ys.push(base[1], base[1] + ARROW_SCALE * w1 * shrink);
       sizes.push(0, 11);
     }
     data.push({
@@ -142,6 +145,7 @@ export function lossFigure(view, logY, revision) {
   let hi = Math.max(...finite.slice(-20000));
   if (logY) { lo = Math.log10(lo); hi = Math.log10(hi); }
   const pad = (hi - lo) * 0.06 || 0.5;
+  hi = Math.min(hi + pad, Number.MAX_VALUE) - pad; // keep the range finite near float64's limit
   const layout = {
     xaxis: { range: [historyStart, Math.max(end, historyStart + 10)], title: { text: "step", standoff: 4 }, zeroline: false },
     yaxis: { type: logY ? "log" : "linear", range: [lo - pad, hi + pad], title: { text: "total loss", standoff: 4 } },

@@ -140,7 +140,7 @@ def test_export_and_import_round_trip(demo, live_server, tmp_path):
     download.value.save_as(path)
     record = json.loads(path.read_text())
     assert record["step"] == 1 and len(record["history"]) == 2
-    demo.click("text=Reset")
+    demo.get_by_role("button", name="Reset", exact=True).click()
     expect(demo.locator("#step-count")).to_have_text("0")
     demo.set_input_files("#import-file", str(path))
     expect(demo.locator("#step-count")).to_have_text("1")

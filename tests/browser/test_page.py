@@ -115,7 +115,7 @@ def test_randomize_changes_w_and_reset_restores_it(demo, live_server):
     expect(demo.locator("#total-loss")).not_to_have_text("6.27")
     W = session_state(demo, live_server)["W"]
     assert not np.allclose(W, default_params()[0])
-    demo.click("text=Reset")
+    demo.get_by_role("button", name="Reset", exact=True).click()
     expect(demo.locator("#total-loss")).to_have_text("6.27")
     expect(demo.locator("#step-count")).to_have_text("0")
 
