@@ -67,7 +67,7 @@ export const sessions = {
   create: (body) => request("POST", "/api/sessions", body),
   get: (id) => request("GET", `/api/sessions/${id}`),
   update: (id, changes) => request("PATCH", `/api/sessions/${id}`, changes),
-  step: (id, steps) => request("POST", `/api/sessions/${id}/step`, { steps }),
+  step: (id, steps, detail = "full") => request("POST", `/api/sessions/${id}/step?detail=${detail}`, { steps }),
   reset: (id, body) => request("POST", `/api/sessions/${id}/reset`, body),
   import: (record) => request("POST", "/api/sessions/import", record),
   gradcheck: (id) => request("GET", `/api/sessions/${id}/gradcheck`),

@@ -13,6 +13,9 @@ export const sliderFromStepSize = (v) => Math.log10(v);
 export const regFromSlider = (s) => (Number(s) <= -4.1 ? 0 : 10 ** Math.max(Number(s), -4));
 export const sliderFromReg = (v) => (v <= 0 ? -4.2 : Math.log10(v));
 
+// Two decimals, without the "-0.00" that toFixed gives small negative numbers.
+export const fixed2 = (v) => (Math.abs(v) < 0.005 ? 0 : v).toFixed(2);
+
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
@@ -78,8 +81,8 @@ export class ParamPanel {
     for (const c of this.cells) {
       const v = c.which === "W" ? state.W[c.k][c.d] : state.b[c.k];
       const g = c.which === "W" ? state.dW[c.k][c.d] : state.db[c.k];
-      setText(c.value, v.toFixed(2));
-      setText(c.grad, g.toFixed(2));
+      setText(c.value, fixed2(v));
+      setText(c.grad, fixed2(g));
     }
   }
 }

@@ -11,6 +11,7 @@ import { CLASS_COLORS, View, parseHash, shareHash } from "./state.js";
 import { DataTable } from "./table.js";
 
 const $ = (id) => document.getElementById(id);
+const LARGE_DATA = 2000; // points beyond which the repeated update asks for summaries only
 const OPTIMIZER_INFO = {
   gd: "Full-batch gradient descent with the analytic gradient: one loss-and-gradient evaluation per step.",
   sgd: "Each step uses the gradient of a random minibatch (circled on the plot).",
@@ -33,9 +34,14 @@ class App {
       surfaceDiv: $("surface"), sliceDiv: $("slice"),
     });
     this.player = new Player({
-      step: (n) => this.act((id) => sessions.step(id, n)),
+      // Large data: frames carry no per-example arrays; the table catches up when the update stops.
+      step: (n) => this.act((id) => sessions.step(id, n, this.view.state.n_points > LARGE_DATA ? "summary" : "full")),
       draw: () => this.flush(),
-      onChange: (running) => { $("btn-start").disabled = running; $("btn-stop").disabled = !running; },
+      onChange: (running) => {
+        $("btn-start").disabled = running;
+        $("btn-stop").disabled = !running;
+        if (!running && this.view.state.n_points > LARGE_DATA) this.act((id) => sessions.get(id));
+      },
     });
     this.editor = new PointEditor(this.regionsDiv, {
       getState: () => this.view.state,

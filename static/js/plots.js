@@ -6,6 +6,10 @@ import { CLASS_COLORS, REGION_COLORS } from "./state.js";
 const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
 const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units
 const ARROW_MAX = 3;
+export const MAX_DRAWN = 2000; // points drawn on the plane at most
+const HEAD = 0.06; // arrowhead barb length, plot units
+const HEAD_COS = Math.cos(Math.PI / 7);
+const HEAD_SIN = Math.sin(Math.PI / 7);
 const CELL = 2 / GRID;
 const CENTRES = Array.from({ length: GRID }, (_, i) => -1 + CELL * (i + 0.5));
 const OPTIMIZER_COLORS = { gd: "#1f4e9c", sgd: "#d9443a", numerical: "#9a4fd0", random_search: "#e08a1e" };
@@ -62,6 +66,21 @@ export function arrowBase(w0, w1, c) {
   return n2 > 0 ? [(-c * w0) / n2, (-c * w1) / n2] : null;
 }
 
+// The arrow of class k as a polyline (x list, y list): base → tip → one barb, gap, tip → other barb.
+export function arrowPath(w0, w1, c) {
+  const base = arrowBase(w0, w1, c);
+  const norm = Math.hypot(w0, w1);
+  if (!base || Math.abs(base[0]) > 1 || Math.abs(base[1]) > 1 || norm === 0) return null;
+  const length = Math.min(ARROW_SCALE * norm, ARROW_MAX); // longer only leaves the plot (and breaks SVG)
+  const [ux, uy] = [w0 / norm, w1 / norm];
+  const tip = [base[0] + length * ux, base[1] + length * uy];
+  const head = Math.min(HEAD, length * 0.6);
+  const barb = (sign) => [
+    tip[0] - head * (ux * HEAD_COS - sign * uy * HEAD_SIN), tip[1] - head * (uy * HEAD_COS + sign * ux * HEAD_SIN)];
+  const [l, r] = [barb(1), barb(-1)];
+  return [[base[0], tip[0], l[0], null, tip[0], r[0]], [base[1], tip[1], l[1], null, tip[1], r[1]]];
+}
+
 export function regionsFigure(state, revision) {
   const { W, b, X, y } = state;
   const K = W.length;
@@ -70,38 +89,33 @@ export function regionsFigure(state, revision) {
     colorscale: discreteScale(K), showscale: false, hoverinfo: "skip", zsmooth: false,
   }];
   for (let k = 0; k < K; k++) {
-    // One trace per class: its zero line, a gap, then the arrow from base to tip; the arrowhead is a marker
-    // turned along the segment (angleref "previous"), which redraws far faster than a layout annotation.
+    // One line trace per class: its zero line, then the arrow from base to tip with a "V" head drawn as two
+    // short strokes (plain line segments redraw far faster than markers or layout annotations).
     const [w0, w1] = W[k];
-    const color = CLASS_COLORS[k % CLASS_COLORS.length];
     const seg = zeroLine(w0, w1, b[k]);
-    const base = arrowBase(w0, w1, b[k]);
     const xs = seg ? [seg[0][0], seg[1][0], null] : [];
     const ys = seg ? [seg[0][1], seg[1][1], null] : [];
-    const sizes = seg ? [0, 0, 0] : [];
-    if (base && Math.abs(base[0]) <= 1 && Math.abs(base[1]) <= 1) {
-      // Longer than the plot is wide, an arrow only leaves it: cap it (huge numbers also break SVG paths).
-      const shrink = Math.min(1, ARROW_MAX / (ARROW_SCALE * Math.hypot(w0, w1)));
-      xs.push(base[0], base[0] + ARROW_SCALE * w0 * shrink);
-      ys.push(base[1], base[1] + ARROW_SCALE * w1 * shrink);
-      sizes.push(0, 11);
-    }
+    const arrow = arrowPath(w0, w1, b[k]);
+    if (arrow) { xs.push(...arrow[0]); ys.push(...arrow[1]); }
     data.push({
-      type: "scatter", mode: "lines+markers", x: xs, y: ys, line: { color, width: 2.5 }, hoverinfo: "skip",
-      marker: { symbol: "arrow", angleref: "previous", size: sizes, color, line: { width: 0 } },
+      type: "scatter", mode: "lines", x: xs, y: ys, hoverinfo: "skip",
+      line: { color: CLASS_COLORS[k % CLASS_COLORS.length], width: 2.5 },
     });
   }
-  const large = X.length > 2000;
+  // Beyond MAX_DRAWN points an evenly spaced sample is drawn (SVG stays fast; WebGL is not always there).
+  const stride = Math.ceil(X.length / MAX_DRAWN);
+  const shown = stride > 1 ? X.map((_, i) => i).filter((i) => i % stride === 0) : X.map((_, i) => i);
+  const small = stride > 1 || X.length > 1000;
   data.push({
-    type: large ? "scattergl" : "scatter", mode: "markers", x: X.map((p) => p[0]), y: X.map((p) => p[1]),
+    type: "scatter", mode: "markers", x: shown.map((i) => X[i][0]), y: shown.map((i) => X[i][1]),
     marker: {
-      size: large ? 5 : 11, color: y.map((k) => CLASS_COLORS[k % CLASS_COLORS.length]),
-      line: { color: "#1b1f24", width: large ? 0.5 : 1.3 },
+      size: small ? 5 : 11, color: shown.map((i) => CLASS_COLORS[y[i] % CLASS_COLORS.length]),
+      line: { color: "#1b1f24", width: small ? 0.5 : 1.3 },
     },
     hoverinfo: "skip",
   });
   const batch = state.optimizer === "sgd" && state.last_batch ? state.last_batch.filter((i) => i < X.length) : [];
-  data.push({
+  if (batch.length) data.push({
     type: "scatter", mode: "markers", x: batch.map((i) => X[i][0]), y: batch.map((i) => X[i][1]),
     marker: { size: 20, symbol: "circle-open", color: "#111", line: { width: 2 } }, hoverinfo: "skip",
   });

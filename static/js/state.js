@@ -28,7 +28,9 @@ export class View {
     const ok = offset >= 0 && offset <= this.history.length;
     if (ok) this.history = this.history.slice(0, offset).concat(state.history);
     const moved = !sameParams(state, this.state);
-    this.state = { ...state, X: state.X ?? this.state.X, y: state.y ?? this.state.y };
+    // A summary (large data, during the repeated update) omits the per-example arrays: keep the last ones.
+    const keep = state.X === null ? { X: this.state.X, y: this.state.y, scores: this.state.scores, losses: this.state.losses } : {};
+    this.state = { ...state, ...keep };
     if (moved) {
       this.path.push({ W: state.W, b: state.b });
       if (this.path.length > PATH_MAX) this.path.splice(0, this.path.length - PATH_MAX);

@@ -2,9 +2,9 @@
 // the mean of L below. Cells are rebuilt only when N or K changes; otherwise only changed texts are written.
 
 import { TINTS } from "./state.js";
-import { setText } from "./controls.js";
+import { fixed2, setText } from "./controls.js";
 
-const MAX_ROWS = 200; // beyond this the table shows an evenly spaced sample of the points
+const MAX_ROWS = 100; // beyond this the table shows an evenly spaced sample of the points
 
 export class DataTable {
   constructor(table, note) {
@@ -63,17 +63,17 @@ export class DataTable {
     for (let r = 0; r < shown; r++) {
       const i = shown === N ? r : Math.floor((r * N) / shown);
       const { cells } = this.rows[r];
-      setText(cells[0], X[i][0].toFixed(2));
-      setText(cells[1], X[i][1].toFixed(2));
+      setText(cells[0], fixed2(X[i][0]));
+      setText(cells[1], fixed2(X[i][1]));
       setText(cells[2], String(y[i]));
       if (this.rows[r].label !== y[i]) {
         cells[2].style.background = TINTS[y[i] % TINTS.length];
         this.rows[r].label = y[i];
       }
-      for (let k = 0; k < K; k++) setText(cells[3 + k], scores[i][k].toFixed(2));
-      setText(cells[3 + K], losses[i].toFixed(2));
+      for (let k = 0; k < K; k++) setText(cells[3 + k], fixed2(scores[i][k]));
+      setText(cells[3 + K], fixed2(losses[i]));
       cells[3 + K].classList.toggle("zero", losses[i] === 0);
     }
-    setText(this.meanCell, (sum / N).toFixed(2));
+    setText(this.meanCell, fixed2(sum / N));
   }
 }

@@ -157,3 +157,22 @@ def test_presets_load_generated_data(demo, live_server):
     expect(demo.locator("#param-grid .param")).to_have_count(12)
     state = session_state(demo, live_server)
     assert len(state["X"]) == 40 and state["classes"] == 4
+
+
+def test_ten_thousand_points_stay_responsive(demo, live_server):
+    demo.select_option("#preset", "blobs")
+    demo.fill("#preset-classes", "5")
+    demo.fill("#preset-n", "2000")
+    demo.click("text=Load data")
+    expect(demo.locator("#table-note")).to_have_text("Showing 100 of 10000 points, evenly spaced.")
+    expect(rows(demo)).to_have_count(100)
+    assert len(demo.evaluate("document.getElementById('regions').data.find((t) => t.mode === 'markers').x")) == 2000
+    demo.click("text=Start repeated update")
+    expect(demo.locator("#step-count")).not_to_have_text("0")
+    demo.wait_for_timeout(1000)
+    demo.click("text=Stop repeated update")
+    demo.wait_for_timeout(500)
+    state = session_state(demo, live_server)
+    assert state["step"] == int(demo.inner_text("#step-count")) >= 3
+    first = state["scores"][0]  # after the stop the table shows the scores of the final state
+    expect(rows(demo).nth(0).locator("td").nth(3)).to_have_text(f"{first[0]:.2f}".replace("-0.00", "0.00"))
