@@ -44,13 +44,17 @@ def kinks(problem, W, b):
 
 
 def exact_numerical_gradient(problem, theta, classes):
-    """Centered differences with the losses in decimal; the step is the exact gap between the floats."""
+    """Centered differences with the losses in decimal; the step is the exact gap between the floats.
+
+    Where ``θ_i ± h`` rounds back to ``θ_i`` (``|θ_i|`` huge after a divergence), the neighbouring floats
+    are used instead, so the gap is never zero.
+    """
     f = lambda t: exact.total_loss(*unpack(t, classes), problem.X, problem.y, problem.reg, problem.loss_type)
     grad = np.empty_like(theta)
     for i in range(theta.size):
         up, down = theta.copy(), theta.copy()
-        up[i] += problem.h
-        down[i] -= problem.h
+        up[i] = max(theta[i] + problem.h, np.nextafter(theta[i], np.inf))
+        down[i] = min(theta[i] - problem.h, np.nextafter(theta[i], -np.inf))
         grad[i] = float((f(up) - f(down)) / (Decimal(up[i]) - Decimal(down[i])))
     return grad
 
