@@ -5,11 +5,11 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 
 
-def get_store(request: Request):
+async def get_store(request: Request):
     return request.app.state.store
 
 
-def get_config(request: Request):
+async def get_config(request: Request):
     return request.app.state.config
 
 

@@ -5,11 +5,18 @@ import orjson
 from fastapi import Response
 
 
+def _fallback(value):
+    """What orjson's NumPy support leaves out: non-contiguous arrays (transposes) and NumPy scalars."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 class JSON(Response):
     media_type = "application/json"
 
     def render(self, content):
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        return orjson.dumps(content, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def finite_or_none(a):
@@ -35,8 +42,10 @@ def state(sid, t, detail="full", history_from=None):
         "optimizer": s.optimizer, "batch_size": s.batch_size, "h": s.h, "search_scale": s.search_scale,
         "seed": t.seed, "classes": t.classes, "n_points": len(t.y),
         "W": t.W, "b": t.b, "dW": ev.dW, "db": ev.db,
-        "X": t.X if full else None, "y": t.y if full else None,
-        "scores": ev.scores if full else None, "losses": ev.losses if full else None,
+        # X and the scores are stored column-major (see app.core.model.scores); orjson writes row-major arrays
+        # itself, much faster than through lists
+        "X": np.ascontiguousarray(t.X) if full else None, "y": t.y if full else None,
+        "scores": np.ascontiguousarray(ev.scores) if full else None, "losses": ev.losses if full else None,
         "data_loss": ev.data_loss, "reg_loss": ev.reg_loss, "loss": ev.loss, "accuracy": t.accuracy,
         "step": t.step, "history": t.history[start - t.history_start :], "history_start": start,
         "segments": [{"start": a, "optimizer": o} for a, o in t.segments],

@@ -13,6 +13,12 @@ Every function returns ``(losses, dscores)``: the per-example losses (N,) and ``
 (N, K). A hinge contributes to the gradient only where its margin is strictly positive, so at a kink
 (margin exactly 0) the one-sided derivative from the inactive side is used. Softmax shifts each row by its
 maximum before exponentiating, which keeps it finite for any finite scores.
+
+For speed (see README, "Performance"), each function makes about a dozen NumPy calls whatever N is (per-call
+overhead dominates the demo's nine points), allocates a single N×K array and reuses it (``out=``) from the
+margins to the gradient (fresh memory costs page faults on large data), and reduces only along ``axis=1``,
+which stays a contiguous sweep when the scores are stored class-major as :func:`app.core.model.scores` does.
+``tests/core/test_losses.py`` checks every function against loop-by-loop definitions.
 """
 
 import numpy as np
@@ -23,42 +29,51 @@ LOSS_TYPES = HINGE_LOSSES + ("softmax",)
 
 def svm_ww(s, y):
     rows = np.arange(len(y))
-    margins = s - s[rows, y][:, None] + 1.0
-    margins[rows, y] = 0.0
-    active = margins > 0
-    ds = active.astype(float)
+    margins = s - s[rows, y][:, None]
+    margins += 1.0
+    margins[rows, y] = 0.0  # j = y is not a term of the sum
+    hinge = np.maximum(margins, 0.0, out=margins)
+    losses = hinge.sum(axis=1)
+    ds = np.greater(hinge, 0.0, out=hinge)  # 1 where the hinge is active (in the same buffer)
     ds[rows, y] = -ds.sum(axis=1)
-    return np.where(active, margins, 0.0).sum(axis=1), ds
+    return losses, ds
 
 
 def svm_ova(s, y):
-    t = np.full(s.shape, -1.0)
-    t[np.arange(len(y)), y] = 1.0
-    margins = 1.0 - t * s
-    active = margins > 0
-    return np.where(active, margins, 0.0).sum(axis=1), -t * active
+    rows = np.arange(len(y))
+    margins = s + 1.0  # 1 − t_j s_j with t_j = −1 …
+    margins[rows, y] = 1.0 - s[rows, y]  # … and t_y = +1
+    hinge = np.maximum(margins, 0.0, out=margins)
+    losses = hinge.sum(axis=1)
+    ds = np.greater(hinge, 0.0, out=hinge)  # ∂/∂s_j = −t_j where the hinge is active
+    ds[rows, y] *= -1.0
+    return losses, ds
 
 
 def svm_structured(s, y):
     rows = np.arange(len(y))
-    rivals = s.copy()
+    rivals = s.copy(order="K")
     rivals[rows, y] = -np.inf
-    j = rivals.argmax(axis=1)
-    margins = rivals[rows, j] - s[rows, y] + 1.0
-    active = margins > 0
-    ds = np.zeros_like(s)
-    ds[rows[active], j[active]] = 1.0
-    ds[rows[active], y[active]] = -1.0
-    return np.where(active, margins, 0.0), ds
+    j = rivals.argmax(axis=1)  # the highest-scoring wrong class (the first of equals)
+    margins = rivals[rows, j] - s[rows, y]
+    margins += 1.0
+    hit = (margins > 0).astype(float)
+    ds = rivals  # its buffer is free now
+    ds.fill(0.0)
+    ds[rows, j] = hit  # j ≠ y: the label's own score is never its rival
+    ds[rows, y] = -hit
+    return np.maximum(margins, 0.0, out=margins), ds
 
 
 def softmax(s, y):
     rows = np.arange(len(y))
     z = s - s.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(z).sum(axis=1))
-    ds = np.exp(z - log_norm[:, None])
-    ds[rows, y] -= 1.0
-    return log_norm - z[rows, y], ds
+    zy = z[rows, y]
+    p = np.exp(z, out=z)
+    norm = p.sum(axis=1)
+    ds = np.divide(p, norm[:, None], out=p)  # the probabilities …
+    ds[rows, y] -= 1.0  # … minus the one-hot label
+    return np.log(norm) - zy, ds
 
 
 LOSSES = {"svm_ww": svm_ww, "svm_ova": svm_ova, "svm_structured": svm_structured, "softmax": softmax}

@@ -78,6 +78,12 @@ def _array(name, value, shape_text, ndim, columns=None):
     return a
 
 
+def _column_major(X):
+    """The points stored column by column, so that ``X.T`` is contiguous: :func:`app.core.model.scores`
+    computes ``W @ X.T``, which BLAS does several times faster from contiguous rows on large data."""
+    return np.asfortranarray(X)
+
+
 def _labels(value, classes, max_points):
     a = np.array(value)
     if a.ndim != 1 or a.size == 0 or a.dtype.kind not in "iu":
@@ -110,6 +116,9 @@ class Trainer:
     max_points: int = 10_000
     _ev: object = field(default=None, repr=False, compare=False)
     _rng: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.X = _column_major(self.X)
 
     # --- construction ---------------------------------------------------------------------------
     @classmethod
@@ -183,7 +192,7 @@ class Trainer:
             raise InvalidInput("y" if "y" in changes else "X", f"X has {len(X)} points but y has {len(y)} labels")
         if settings.optimizer != self.settings.optimizer:
             self._mark_segment(settings.optimizer)
-        self.W, self.b, self.X, self.y, self.settings = W, b, X, y, settings
+        self.W, self.b, self.X, self.y, self.settings = W, b, _column_major(X), y, settings
         self.diverged = False
         self._ev = None
 
@@ -210,7 +219,7 @@ class Trainer:
         if len(X) > self.max_points:
             raise InvalidInput("n", f"at most {self.max_points} points in all")
         W, b = random_params(rng, classes) if params == "random" else spread_params(classes)
-        self.W, self.b, self.X, self.y, self._ev = W, b, X, y, None
+        self.W, self.b, self.X, self.y, self._ev = W, b, _column_major(X), y, None
         self.seed, self._rng, self.rng_state = seed, rng, None
         self._restart()
 
