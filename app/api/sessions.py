@@ -2,7 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api import responses
@@ -24,6 +26,31 @@ async def compute(work, fn, *args):
 def _work(t, steps):
     per_step = 6 * t.classes + 1 if t.settings.optimizer == "numerical" else 2
     return steps * len(t.y) * per_step
+
+
+STEP_BODY = {"required": False, "content": {"application/json": {"schema": StepRequest.model_json_schema()}}}
+
+
+def parse_step(body):
+    """``StepRequest`` straight from the raw bytes: pydantic's JSON parser skips FastAPI's body handling, the
+    largest cost of the hottest route (about 130 µs of a 950 µs round trip)."""
+    if not body:
+        return 1
+    try:
+        return StepRequest.model_validate_json(body).steps
+    except ValidationError as e:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_input=False)])
+
+
+# Registered first: routes are matched in order, and this is the route the repeated update hammers.
+@router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY})
+async def step_session(sid: SessionId, request: Request, detail: Detail = "full"):
+    """Take ``steps`` optimizer steps (default 1, at most 10,000); the history holds only the new losses."""
+    steps = parse_step(await request.body())
+    async with request.app.state.store.open(sid) as t:
+        first = t.step + 1
+        await compute(_work(t, steps), t.run, steps)
+        return JSON(responses.state(sid, t, detail, history_from=first))
 
 
 @router.post("", status_code=201, response_model=SessionPublic)
@@ -61,16 +88,6 @@ async def update_session(sid: SessionId, body: SessionUpdate, store: Store, deta
     async with store.open(sid) as t:
         t.update(**body.changes())
         return JSON(responses.state(sid, t, detail, history_from=t.step + 1))
-
-
-@router.post("/{sid}/step", response_model=SessionPublic)
-async def step_session(sid: SessionId, store: Store, body: Annotated[StepRequest | None, Body()] = None,
-                       detail: Detail = "full"):
-    steps = body.steps if body else 1
-    async with store.open(sid) as t:
-        first = t.step + 1
-        await compute(_work(t, steps), t.run, steps)
-        return JSON(responses.state(sid, t, detail, history_from=first))
 
 
 @router.post("/{sid}/reset", response_model=SessionPublic)

@@ -68,7 +68,9 @@ def line(problem, W, b, direction, span, n):
     if direction == "gradient":
         ev = problem.evaluate(W, b)
         g = -pack(ev.dW, ev.db)
-        u = g / (np.linalg.norm(g) or 1.0)
+        top = np.abs(g).max()
+        u = g / top if 0 < top < np.inf else np.zeros_like(g)  # scaled first: |g|² overflows near 1e154
+        u /= np.linalg.norm(u) or 1.0
     else:
         u = unit(direction, k)
     offsets = np.linspace(-span, span, n)
