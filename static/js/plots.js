@@ -154,9 +154,12 @@ export function lossFigure(view, logY, revision) {
       hovertemplate: "step %{x}<br>loss %{y:.10g}<extra>%{fullData.name}</extra>",
     });
   });
-  const finite = history.filter((v) => (logY ? v > 0 : true));
-  let lo = Math.min(...finite.slice(-20000));
-  let hi = Math.max(...finite.slice(-20000));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const trace of data) {
+    for (const v of trace.y) if (!logY || v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  if (!(lo <= hi)) { lo = logY ? 1e-3 : 0; hi = 1; } // nothing drawable (a log axis of zero losses)
   if (logY) { lo = Math.log10(lo); hi = Math.log10(hi); }
   const pad = (hi - lo) * 0.06 || 0.5;
   hi = Math.min(hi + pad, Number.MAX_VALUE) - pad; // keep the range finite near float64's limit
