@@ -1,6 +1,11 @@
 """Per-user training state, kept in a bounded store: create, read, edit under a lock, delete. No HTTP here.
 
-The in-memory store is the embedded default: an LRU of at most ``max_sessions`` entries, each dropped after
+Every store has the same async interface: ``create(trainer) -> id``, ``open(id, write=True)`` (an async
+context manager yielding the trainer), ``delete(id)``, ``count()`` and ``close()``. Unknown, expired and
+evicted ids raise :class:`SessionNotFound`. :class:`app.redis_store.RedisStore` shares sessions between
+server processes.
+
+:class:`MemoryStore` is the embedded default: an LRU of at most ``max_sessions`` entries, each dropped after
 ``idle_timeout`` seconds without use. ``open`` holds the session's own lock for the whole read-modify-write
 (reads too, so that none sees half an update), so concurrent requests to one session are applied one after
 another and none is lost.
@@ -16,6 +21,10 @@ from dataclasses import dataclass, field
 
 class SessionNotFound(KeyError):
     pass
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot serve the request now (its server is unreachable, or a session stayed locked)."""
 
 
 def new_id():
@@ -76,6 +85,11 @@ class MemoryStore:
     async def delete(self, sid):
         self._entry(sid)
         del self._entries[sid]
+
+    async def count(self):
+        """Live sessions (expired ones dropped first)."""
+        self._expire()
+        return len(self._entries)
 
     async def close(self):
         pass

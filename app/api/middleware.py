@@ -35,8 +35,8 @@ class SecurityHeaders:
 
 
 class RequestGuard:
-    """413 for a request body over ``max_body`` bytes (by Content-Length or as it streams in); 415 for an API
-    request whose body is not declared as JSON."""
+    """413 for a request body over ``max_body`` bytes (by Content-Length, before reading it, or as it streams
+    in); 415 for an API request whose body is not declared as JSON."""
 
     def __init__(self, app, max_body):
         self.app, self.max_body = app, max_body
@@ -49,7 +49,9 @@ class RequestGuard:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.max_body:
+        if not length.isdigit():
+            return await JSON({"detail": "Content-Length must be a number"}, status_code=400)(scope, receive, send)
+        if int(length) > self.max_body:
             return await JSON({"detail": self._error()}, status_code=413)(scope, receive, send)
         has_body = int(length) > 0 or b"transfer-encoding" in headers
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()

@@ -1,0 +1,285 @@
+"""The session stores: the cap with LRU eviction, the idle timeout, settings, and what the Redis store keeps."""
+
+import asyncio
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+import app.core.trainer
+from app.config import Config
+from app.core.trainer import Trainer
+from app.main import create_app
+from app.redis_store import RedisStore, _history_change, _Loaded
+from app.sessions import MemoryStore, SessionNotFound, StoreUnavailable
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def new(client, **body):
+    r = client.post("/api/sessions", json=body or None)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def count(client):
+    return client.portal.call(client.app.state.store.count)
+
+
+def without_id(state):
+    return {k: v for k, v in state.items() if k != "id"}
+
+
+# --- the cap: least recently used first ---------------------------------------------------------------
+def test_a_full_store_evicts_the_least_recently_used_session(config):
+    with TestClient(create_app(replace(config, max_sessions=3))) as client:
+        a, b, c = new(client), new(client), new(client)
+        assert client.post(f"/api/sessions/{a}/step").status_code == 200  # a is now the most recently used
+        d = new(client)
+        assert count(client) == 3
+        for sid in (a, c, d):
+            assert client.get(f"/api/sessions/{sid}?detail=summary").status_code == 200
+        for method, path in (("get", ""), ("post", "/step"), ("patch", ""), ("post", "/reset"), ("delete", ""),
+                             ("get", "/export"), ("get", "/gradcheck")):
+            r = client.request(method, f"/api/sessions/{b}{path}", json={} if method == "patch" else None)
+            assert (r.status_code, r.json()) == (404, {"detail": "Session not found"}), (method, path)
+
+
+def test_the_cap_holds_under_many_creations(config):
+    with TestClient(create_app(replace(config, max_sessions=5))) as client:
+        ids = [new(client) for _ in range(12)]
+        assert count(client) == 5
+        assert [client.get(f"/api/sessions/{sid}?detail=summary").status_code for sid in ids] == [404] * 7 + [200] * 5
+
+
+def test_deleting_frees_a_place(config):
+    with TestClient(create_app(replace(config, max_sessions=2))) as client:
+        a, b = new(client), new(client)
+        assert client.delete(f"/api/sessions/{b}").status_code == 204
+        c = new(client)
+        assert count(client) == 2 and client.get(f"/api/sessions/{a}").status_code == 200
+        assert client.get(f"/api/sessions/{b}").status_code == 404 and client.get(f"/api/sessions/{c}").status_code == 200
+
+
+# --- the idle timeout ---------------------------------------------------------------------------------
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.anyio
+async def test_memory_sessions_expire_after_the_idle_timeout_since_their_last_use():
+    clock = Clock()
+    store = MemoryStore(max_sessions=10, idle_timeout=60, clock=clock)
+    sid = await store.create(Trainer.create(seed=1))
+    for _ in range(3):  # each use restarts the timeout
+        clock.now += 59
+        async with store.open(sid, write=False) as t:
+            assert t.step == 0
+    clock.now += 61
+    with pytest.raises(SessionNotFound):
+        async with store.open(sid):
+            pass
+    assert await store.count() == 0
+
+
+@pytest.mark.anyio
+async def test_redis_sessions_carry_the_idle_timeout_as_a_ttl_renewed_on_use(redis_url, redis_db):
+    store = RedisStore(redis_url, max_sessions=10, idle_timeout=60)
+    try:
+        sid = await store.create(Trainer.create(seed=1))
+        keys = [f"linclass:{sid}", f"linclass:{sid}:history"]
+        assert all(0 < redis_db.pttl(k) <= 60_000 for k in keys)
+        for k in keys:
+            redis_db.pexpire(k, 5_000)
+        async with store.open(sid, write=False):
+            pass
+        assert all(5_000 < redis_db.pttl(k) <= 60_000 for k in keys)
+        for k in keys:
+            redis_db.pexpire(k, 5_000)
+        async with store.open(sid) as t:
+            t.run(1)
+        assert all(5_000 < redis_db.pttl(k) <= 60_000 for k in keys)
+        assert redis_db.pttl(f"linclass:{sid}:lock") == -2  # released
+    finally:
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_an_idle_redis_session_is_gone(redis_url, redis_db):
+    store = RedisStore(redis_url, max_sessions=10, idle_timeout=0.2)
+    try:
+        sid = await store.create(Trainer.create(seed=1))
+        await asyncio.sleep(0.4)  # Redis never returns a key past its expiry time
+        with pytest.raises(SessionNotFound):
+            async with store.open(sid, write=False):
+                pass
+        assert await store.count() == 0 and redis_db.zcard("linclass:used") == 0
+    finally:
+        await store.close()
+
+
+# --- what the Redis store keeps -------------------------------------------------------------------------
+def test_the_redis_store_gives_the_same_states_as_the_memory_store(redis_url, redis_db):
+    script = [("post", "", {"seed": 7, "optimizer": "sgd", "batch_size": 3}), ("post", "/step", {"steps": 5}),
+              ("patch", "", {"loss_type": "softmax", "reg": 0.01}), ("post", "/step", {"steps": 3}),
+              ("patch", "", {"optimizer": "random_search", "search_scale": 2.0}), ("post", "/step", {"steps": 4}),
+              ("patch", "", {"X": [[0, 1], [1, 0], [-1, -1], [2, 2]], "y": [0, 1, 2, 1]}),
+              ("post", "/step", {"steps": 2}), ("post", "/reset", {"params": "random", "seed": 3}),
+              ("patch", "", {"optimizer": "numerical"}), ("post", "/step", {"steps": 2})]
+    states = {}
+    for store in ("memory", redis_url):
+        with TestClient(create_app(Config(session_store=store))) as client:
+            sid, out = None, []
+            for method, path, body in script:
+                r = client.request(method, "/api/sessions" if sid is None else f"/api/sessions/{sid}{path}", json=body)
+                assert r.status_code in (200, 201), r.text
+                sid = sid or r.json()["id"]
+                out.append(without_id(r.json()))
+            out += [without_id(client.get(f"/api/sessions/{sid}").json()), client.get(f"/api/sessions/{sid}/export").content]
+            states[store] = out
+    assert states["memory"] == states[redis_url]
+
+
+@pytest.fixture
+def redis_client(redis_url, redis_db):
+    with TestClient(create_app(Config(session_store=redis_url))) as client:
+        yield client
+
+
+def test_a_step_appends_to_the_stored_history(redis_client, redis_db):
+    sid = new(redis_client)
+    key = f"linclass:{sid}:history"
+    data = redis_db.hget(f"linclass:{sid}", "data")
+    for steps in (1, 7, 30):
+        before = redis_db.strlen(key)
+        redis_client.post(f"/api/sessions/{sid}/step", json={"steps": steps})
+        assert redis_db.strlen(key) == before + 8 * steps
+    history = redis_client.get(f"/api/sessions/{sid}").json()["history"]
+    assert np.frombuffer(redis_db.get(key), "<f8").tolist() == history and len(history) == 39
+    assert redis_db.hget(f"linclass:{sid}", "data") == data  # a step does not rewrite the data
+
+
+def test_the_stored_record_is_compact(redis_client, redis_db):
+    sid = new(redis_client)
+    redis_client.post(f"/api/sessions/{sid}/step", json={"steps": 500})
+    core = json.loads(redis_db.hget(f"linclass:{sid}", "core"))  # readable with redis-cli: no pickles
+    assert core["step"] == 500 and core["settings"]["loss_type"] == "svm_ww"
+    assert "history" not in core and "X" not in core and len(redis_db.hget(f"linclass:{sid}", "core")) < 2000
+    data = redis_db.hget(f"linclass:{sid}", "data")  # X as float64, then y as int64: 24 bytes a point
+    assert len(data) == 9 * 24 and np.frombuffer(data, "<i8", offset=9 * 16).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert np.frombuffer(data, "<f8", 18).reshape(9, 2).tolist() == redis_client.get(f"/api/sessions/{sid}").json()["X"]
+
+
+def test_history_writes_append_what_a_step_added_and_rewrite_after_a_reset():
+    loaded = _Loaded(b"", [5.0, 4.0, 3.0], history_start=10, history_base=8)
+    mode, chunk, base = _history_change(loaded, 10, [5.0, 4.0, 3.0, 2.5, 2.0])
+    assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("append", [2.5, 2.0], 8)
+    mode, chunk, base = _history_change(loaded, 11, [4.0, 3.0, 2.5])  # trimmed at the front, grown at the end
+    assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("append", [2.5], 8)
+    mode, chunk, base = _history_change(loaded, 0, [6.0])  # a reset
+    assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("set", [6.0], 0)
+    mode, chunk, base = _history_change(loaded, 10, [5.0, 4.0, 9.0, 1.0])  # not a continuation
+    assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("set", [5.0, 4.0, 9.0, 1.0], 10)
+    far = _Loaded(b"", [1.0], history_start=5000, history_base=0)  # the dead front outgrew the live history
+    assert _history_change(far, 5000, [1.0, 0.5])[0] == "set"
+
+
+def test_a_trimmed_history_survives_each_store(config, monkeypatch):
+    monkeypatch.setattr(app.core.trainer, "MAX_HISTORY", 50)
+    with TestClient(create_app(config)) as client:
+        sid = new(client, seed=2, optimizer="sgd")
+        for steps in (30, 30, 1, 100, 5):
+            r = client.post(f"/api/sessions/{sid}/step", json={"steps": steps})
+            assert r.status_code == 200 and len(r.json()["history"]) == min(steps, 50)
+        s = client.get(f"/api/sessions/{sid}").json()
+        assert (s["step"], s["history_start"], len(s["history"])) == (166, 117, 50)
+        assert s["history"][-5:] == r.json()["history"]
+
+
+# --- settings -------------------------------------------------------------------------------------------
+def test_settings_come_from_the_environment():
+    env = {"LINCLASS_MAX_SESSIONS": "12", "LINCLASS_IDLE_TIMEOUT": "90.5", "LINCLASS_MAX_BODY": "1000",
+           "LINCLASS_SESSION_STORE": "redis://127.0.0.1:6379/0"}
+    c = Config.from_env(env)
+    assert (c.max_sessions, c.idle_timeout, c.max_body, c.session_store) == (12, 90.5, 1000, env["LINCLASS_SESSION_STORE"])
+    assert (Config.from_env({}).max_sessions, Config.from_env({}).idle_timeout) == (10_000, 3600.0)
+    assert isinstance(create_app(c).state.store, RedisStore) and isinstance(create_app(Config()).state.store, MemoryStore)
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"LINCLASS_MAX_SESSIONS": "lots"}, "LINCLASS_MAX_SESSIONS must be an integer"),
+    ({"LINCLASS_MAX_SESSIONS": "0"}, "max_sessions must be positive"),
+    ({"LINCLASS_IDLE_TIMEOUT": "nan"}, "idle_timeout must be positive and finite"),
+    ({"LINCLASS_IDLE_TIMEOUT": "-5"}, "idle_timeout must be positive"),
+    ({"LINCLASS_SESSION_STORE": "rediss://example:6379"}, "session_store must be 'memory' or a redis:// URL"),
+])
+def test_bad_settings_stop_the_server_with_a_message(env, words):
+    with pytest.raises(ValueError, match=words):
+        Config.from_env(env)
+
+
+def test_an_unreachable_redis_is_a_503_not_a_500():
+    with TestClient(create_app(Config(session_store=f"redis://127.0.0.1:{free_port()}/0"))) as client:
+        r = client.post("/api/sessions")
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert "Session store unavailable" in r.json()["detail"]
+
+
+# --- edits that lose their session or their lock are refused ------------------------------------------
+@pytest.mark.anyio
+async def test_an_edit_to_a_session_evicted_meanwhile_is_a_404(redis_url, redis_db):
+    store = RedisStore(redis_url, max_sessions=1)
+    try:
+        sid = await store.create(Trainer.create(seed=1))
+        with pytest.raises(SessionNotFound):
+            async with store.open(sid) as t:
+                t.run(3)
+                await store.create(Trainer.create(seed=2))  # evicts sid
+        assert await store.count() == 1
+    finally:
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_an_edit_whose_lock_expired_is_refused_and_not_applied(redis_url, redis_db):
+    store = RedisStore(redis_url)
+    try:
+        sid = await store.create(Trainer.create(seed=1))
+        with pytest.raises(StoreUnavailable, match="lock expired"):
+            async with store.open(sid) as t:
+                t.run(3)
+                redis_db.delete(f"linclass:{sid}:lock")  # as if it had timed out
+        async with store.open(sid, write=False) as t:
+            assert t.step == 0
+        async with store.open(sid) as t:  # and the session is not left locked
+            t.run(1)
+        async with store.open(sid, write=False) as t:
+            assert (t.step, len(t.history)) == (1, 2)
+    finally:
+        await store.close()
+
+
+@pytest.mark.anyio
+async def test_a_failed_edit_releases_the_lock_and_changes_nothing(redis_url, redis_db):
+    store = RedisStore(redis_url)
+    try:
+        sid = await store.create(Trainer.create(seed=1))
+        before = redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")
+        with pytest.raises(ZeroDivisionError):
+            async with store.open(sid) as t:
+                t.run(5)
+                1 / 0
+        assert (redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")) == before
+        assert not redis_db.exists(f"linclass:{sid}:lock")
+    finally:
+        await store.close()
