@@ -21,21 +21,31 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
 
 DURATION = 5.0
 BARE = """<!doctype html><html><head><script src="/vendor/plotly.min.js"></script></head><body>
-<div id="regions" style="width:430px;height:430px"></div><div id="curve" style="width:1200px;height:240px"></div>
+<div style="position:relative;width:430px;height:430px"><div id="regions-axes" style="position:absolute;inset:0"></div>
+<div id="regions" style="position:absolute;inset:0"></div></div>
+<div style="position:relative;width:1200px;height:240px"><div id="curve-axes" style="position:absolute;inset:0"></div>
+<div id="curve" style="position:absolute;inset:0"></div></div>
 <script type="module">
-import { regionsFigure, lossFigure } from "/static/js/plots.js";
+import { regionsFigure, lossFigure, planeAxesFigure, lossAxesFigure } from "/static/js/plots.js";
 const state = await (await fetch("/api/sessions", { method: "POST" })).json();
-let frames = 0, t0 = 0, rev = 0;
+let frames = 0, t0 = 0, ranges = "";
+const axes = planeAxesFigure();
+Plotly.react("regions-axes", axes.data, axes.layout, { staticPlot: true });
 const history = [state.loss];
 function frame(now) {
   if (!t0) t0 = now;
   const W = state.W.map((r) => r.map((v) => v * (1 - 0.001 * (frames % 100))));
   history.push(history[history.length - 1] * 0.999);
   const s = { ...state, W };
-  const r = regionsFigure(s, ++rev);
+  const r = regionsFigure(s);
   Plotly.react("regions", r.data, r.layout, { staticPlot: true });
   const view = { history: history.slice(), historyStart: 0, state: { segments: state.segments } };
-  const c = lossFigure(view, false, rev);
+  const c = lossFigure(view, false);
+  if (JSON.stringify(c.ranges) !== ranges) {
+    ranges = JSON.stringify(c.ranges);
+    const a = lossAxesFigure(c.ranges);
+    Plotly.react("curve-axes", a.data, a.layout, { staticPlot: true });
+  }
   Plotly.react("curve", c.data, c.layout, { displayModeBar: false });
   frames++;
   if (now - t0 < %DURATION% * 1000) requestAnimationFrame(frame);
@@ -53,9 +63,9 @@ def page_fps(page, base):
     fps = page.evaluate(
         """async (duration) => {
           const app = window.app;
-          const r0 = app.revision, t0 = performance.now();
+          const r0 = app.frames, t0 = performance.now();
           await new Promise((resolve) => setTimeout(resolve, duration * 1000));
-          return (app.revision - r0) / ((performance.now() - t0) / 1000);
+          return (app.frames - r0) / ((performance.now() - t0) / 1000);
         }""",
         DURATION,
     )

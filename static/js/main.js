@@ -5,7 +5,7 @@ import { ApiError, SerialQueue, sessions } from "./api.js";
 import { ParamPanel, regFromSlider, setText, sliderFromReg, sliderFromStepSize, stepSizeFromSlider } from "./controls.js";
 import { PointEditor } from "./editor.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
-import { lossFigure, regionsFigure } from "./plots.js";
+import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
 import { Player } from "./player.js";
 import { CLASS_COLORS, View, parseHash, shareHash } from "./state.js";
 import { DataTable } from "./table.js";
@@ -22,7 +22,7 @@ const OPTIMIZER_INFO = {
 class App {
   constructor() {
     this.queue = new SerialQueue();
-    this.revision = 0;
+    this.frames = 0; // drawn so far (the animation benchmark counts them)
     this.renderPending = false;
     this.regionsDiv = $("regions");
     this.curveDiv = $("loss-curve");
@@ -137,8 +137,35 @@ class App {
   }
 
   drawRegions(state) {
-    const fig = regionsFigure(state, ++this.revision);
+    this.frames++;
+    if (!this.regionsDiv.data) {
+      const axes = planeAxesFigure();
+      Plotly.react($("regions-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
+    }
+    const fig = regionsFigure(state);
     Plotly.react(this.regionsDiv, fig.data, fig.layout, { staticPlot: true, responsive: true });
+  }
+
+  drawLossCurve() {
+    const curve = lossFigure(this.view, $("log-y").checked);
+    const key = JSON.stringify(curve.ranges);
+    if (key !== this.lossRanges) { // the axes layer changes only when the ranges step up
+      this.lossRanges = key;
+      const axes = lossAxesFigure(curve.ranges);
+      Plotly.react($("loss-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
+    }
+    Plotly.react(this.curveDiv, curve.data, curve.layout, { displayModeBar: false, responsive: true });
+    const names = [...new Set(this.view.state.segments.map((seg) => seg.optimizer))];
+    const legend = $("loss-legend");
+    if (legend.dataset.names !== names.join()) {
+      legend.dataset.names = names.join();
+      legend.replaceChildren(...names.map((name) => {
+        const li = document.createElement("li");
+        li.textContent = OPTIMIZER_NAMES[name];
+        li.style.setProperty("--swatch", OPTIMIZER_COLORS[name]);
+        return li;
+      }));
+    }
   }
 
   render() {
@@ -151,8 +178,7 @@ class App {
     setText($("total-loss"), state.loss.toFixed(2));
     setText($("accuracy"), `${(100 * state.accuracy).toFixed(0)} %`);
     setText($("step-count"), String(state.step));
-    const curve = lossFigure(this.view, $("log-y").checked, this.revision);
-    Plotly.react(this.curveDiv, curve.data, curve.layout, { displayModeBar: false, responsive: true });
+    this.drawLossCurve();
     this.syncControls(state);
     if (state.diverged) this.say("Diverged — lower the step size or reset.", "error");
     this.surface.fillChoices(state.W.length);

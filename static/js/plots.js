@@ -1,5 +1,10 @@
 // Pure figure builders: state in, Plotly {data, layout} out. Every call builds new arrays, so that
 // Plotly.react sees new data (it skips a redraw when the same arrays are mutated in place).
+//
+// Each plot is two Plotly figures stacked in one box with identical geometry: an *axes layer* (frame, ticks,
+// labels, grid), redrawn only when its ranges change, and on top a *data layer* with hidden axes that
+// Plotly.react redraws every frame. Drawing axes is a large part of a redraw; this way a frame pays only for
+// the traces.
 
 import { CLASS_COLORS, REGION_COLORS } from "./state.js";
 
@@ -81,12 +86,16 @@ export function arrowPath(w0, w1, c) {
   return [[base[0], tip[0], l[0], null, tip[0], r[0]], [base[1], tip[1], l[1], null, tip[1], r[1]]];
 }
 
-export function regionsFigure(state, revision) {
+export function regionsFigure(state) {
   const { W, b, X, y } = state;
   const K = W.length;
   const data = [{
     type: "heatmap", x: CENTRES, y: CENTRES, z: regionGrid(W, b), zmin: -0.5, zmax: K - 0.5,
     colorscale: discreteScale(K), showscale: false, hoverinfo: "skip", zsmooth: false,
+  }, {
+    // the axes through the origin, over the regions (the axes layer lies beneath them)
+    type: "scatter", mode: "lines", x: [-1, 1, null, 0, 0], y: [0, 0, null, -1, 1],
+    line: { color: "#000", width: 1.5 }, hoverinfo: "skip",
   }];
   for (let k = 0; k < K; k++) {
     // One line trace per class: its zero line, then the arrow from base to tip with a "V" head drawn as two
@@ -119,58 +128,96 @@ export function regionsFigure(state, revision) {
     type: "scatter", mode: "markers", x: batch.map((i) => X[i][0]), y: batch.map((i) => X[i][1]),
     marker: { size: 20, symbol: "circle-open", color: "#111", line: { width: 2 } }, hoverinfo: "skip",
   });
+  return { data, layout: planeLayout(false) };
+}
+
+const PLANE_MARGIN = { l: 42, r: 8, t: 8, b: 38 };
+
+function planeLayout(axesShown) {
   const axis = {
-    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: true, zerolinecolor: "#000", zerolinewidth: 1.5,
+    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: false, visible: axesShown,
     ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1], mirror: true, showline: true, linecolor: "#888",
   };
-  const layout = {
+  return {
     xaxis: { ...axis, title: { text: "x[0]", standoff: 2 } },
     yaxis: { ...axis, scaleanchor: "x", scaleratio: 1, title: { text: "x[1]", standoff: 2 } },
-    margin: { l: 42, r: 8, t: 8, b: 38 }, showlegend: false, datarevision: revision,
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    margin: PLANE_MARGIN, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: axesShown ? "#fff" : "rgba(0,0,0,0)",
   };
-  return { data, layout };
+}
+
+// The plane's axes layer: drawn once.
+export function planeAxesFigure() {
+  return { data: [], layout: planeLayout(true) };
 }
 
 // The loss curve, one trace per stretch of history made by one optimizer; long histories are thinned for
-// drawing (every point's exact value stays in the session).
-export function lossFigure(view, logY, revision) {
+// drawing (every point's exact value stays in the session). The ranges grow in "nice" steps (1, 2, 5 × 10^k)
+// so that the axes layer is redrawn only now and then, not every frame.
+export function lossFigure(view, logY) {
   const { history, historyStart } = view;
   const segments = view.state.segments;
   const end = historyStart + history.length - 1;
   const stride = Math.max(1, Math.ceil(history.length / 4000));
   const data = [];
+  let lo = Infinity;
+  let hi = -Infinity;
   segments.forEach((seg, i) => {
     const from = Math.max(seg.start, historyStart);
     const to = Math.min(i + 1 < segments.length ? segments[i + 1].start : end, end);
     if (to < from) return;
     const xs = [];
     const ys = [];
-    for (let s = from; s <= to; s += stride) { xs.push(s); ys.push(history[s - historyStart]); }
-    if (xs[xs.length - 1] !== to) { xs.push(to); ys.push(history[to - historyStart]); }
+    const add = (step) => {
+      const v = history[step - historyStart];
+      xs.push(step);
+      ys.push(v);
+      if (!logY || v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    };
+    for (let step = from; step <= to; step += stride) add(step);
+    if (xs[xs.length - 1] !== to) add(to);
     data.push({
       type: "scatter", mode: xs.length > 1 ? "lines" : "markers", x: xs, y: ys, name: OPTIMIZER_NAMES[seg.optimizer],
       line: { color: OPTIMIZER_COLORS[seg.optimizer], width: 2 }, marker: { color: OPTIMIZER_COLORS[seg.optimizer] },
       hovertemplate: "step %{x}<br>loss %{y:.10g}<extra>%{fullData.name}</extra>",
     });
   });
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const trace of data) {
-    for (const v of trace.y) if (!logY || v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  }
-  if (!(lo <= hi)) { lo = logY ? 1e-3 : 0; hi = 1; } // nothing drawable (a log axis of zero losses)
-  if (logY) { lo = Math.log10(lo); hi = Math.log10(hi); }
-  const pad = (hi - lo) * 0.06 || 0.5;
-  hi = Math.min(hi + pad, Number.MAX_VALUE) - pad; // keep the range finite near float64's limit
-  const layout = {
-    xaxis: { range: [historyStart, Math.max(end, historyStart + 10)], title: { text: "step", standoff: 4 }, zeroline: false },
-    yaxis: { type: logY ? "log" : "linear", range: [lo - pad, hi + pad], title: { text: "total loss", standoff: 4 } },
-    margin: { l: 56, r: 10, t: 8, b: 40 }, showlegend: true, legend: { orientation: "h", x: 1, xanchor: "right", y: 1.12 },
-    datarevision: revision, hovermode: "closest", paper_bgcolor: "rgba(0,0,0,0)",
-  };
-  return { data, layout };
+  const ranges = { x: [historyStart, historyStart + niceCeil(Math.max(end - historyStart, 10))], y: lossRange(lo, hi, logY), logY };
+  return { data, layout: lossLayout(ranges, false), ranges };
 }
+
+function lossRange(lo, hi, logY) {
+  if (!(lo <= hi)) return logY ? [-3, 0] : [0, 1]; // nothing drawable (a log axis of zero losses)
+  if (logY) return [Math.floor(Math.log10(lo)), Math.max(Math.ceil(Math.log10(hi)), Math.floor(Math.log10(lo)) + 1)];
+  const top = niceCeil(Math.min(hi, Number.MAX_VALUE / 10) * 1.02);
+  return [Math.min(0, lo), top];
+}
+
+// The smallest of 1, 2, 5 × 10^k that is ≥ v (v > 0).
+export function niceCeil(v) {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+const LOSS_MARGIN = { l: 56, r: 10, t: 8, b: 40 };
+
+function lossLayout(ranges, axesShown) {
+  const shared = { visible: axesShown, zeroline: false, fixedrange: true };
+  return {
+    xaxis: { ...shared, range: ranges.x, title: { text: "step", standoff: 4 } },
+    yaxis: { ...shared, type: ranges.logY ? "log" : "linear", range: ranges.y, title: { text: "total loss", standoff: 4 } },
+    margin: LOSS_MARGIN, showlegend: false, hovermode: "closest",
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+  };
+}
+
+// The loss curve's axes layer, for the given ranges.
+export function lossAxesFigure(ranges) {
+  return { data: [], layout: lossLayout(ranges, true) };
+}
+
+export { OPTIMIZER_COLORS, OPTIMIZER_NAMES };
 
 export function surfaceFigure(surface, view, p1, p2, current) {
   const pick = (name, W, b) => {

@@ -94,11 +94,11 @@ def test_sliders_change_the_session_without_resetting(demo, live_server):
 
 
 def test_nudging_w00_changes_it_by_a_tenth_and_redraws(demo, live_server):
-    line_before = demo.evaluate("document.getElementById('regions').data[1].x")
+    line_before = demo.evaluate("document.getElementById('regions').data[2].x")
     demo.locator("[data-param='W[0,0]'] button").first.click()
     expect(demo.locator("[data-param='W[0,0]'] .value")).to_have_text("1.10")
     assert session_state(demo, live_server)["W"][0] == pytest.approx([1.1, 2.0])
-    line_after = demo.evaluate("document.getElementById('regions').data[1].x")
+    line_after = demo.evaluate("document.getElementById('regions').data[2].x")
     assert line_after != line_before
     demo.locator("[data-param='b[2]'] button").last.click()
     expect(demo.locator("[data-param='b[2]'] .value")).to_have_text("-0.60")
