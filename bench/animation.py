@@ -9,11 +9,11 @@ with no network. Prints both and their ratio.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from playwright.sync_api import expect, sync_playwright
 
-from bench.common import server
+from common import figure, heading, server
 
 CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's chromium (the /usr/bin wrapper prints a harmless warning)
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -83,15 +83,16 @@ def bare_fps(page, base):
 
 
 def main():
-    with server() as base, sync_playwright() as p:
+    with server() as base, sync_playwright() as p:  # noqa: SIM117
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         fps, steps = page_fps(page, base)
         bare = bare_fps(browser.new_page(viewport={"width": 1280, "height": 800}), base)
         browser.close()
-    print(f"animation: page {fps:.1f} redraws/s (target ≥ 50), bare Plotly.react loop {bare:.1f} frames/s, "
-          f"ratio {fps / bare:.2f}; {steps} steps taken")
-
+    heading(f"3. Animation: repeated update at the defaults, headless Chromium, {DURATION:g} s each")
+    figure("page: full redraws per second", fps, "/s", 50, at_least=True, info=f"{steps} steps taken")
+    figure("bare page: Plotly.react of the same figures, no network", bare, "/s")
+    figure("page ÷ bare", fps / bare, "×")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,7 +14,7 @@ PYTHON = sys.executable
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-RESULTS = []  # (name, value, unit, target, holds) of every figure printed in this process
+RESULTS = []  # (name, value, unit, goal, holds) of every figure printed in this process
 
 
 def free_port():
@@ -90,11 +90,12 @@ def heading(text):
     print(f"\n{text}")
 
 
-def figure(name, value, unit, target=None, aim=None, info=""):
-    """Print one figure; ``target`` is an upper bound (``None``: informational only)."""
-    holds = None if target is None else value <= target
+def figure(name, value, unit, target=None, aim=None, info="", at_least=False):
+    """Print one figure; ``target`` is an upper bound, or a lower one with ``at_least`` (``None``: informational)."""
+    holds = None if target is None else (value >= target if at_least else value <= target)
     mark = {None: "    ", True: " ok ", False: "MISS"}[holds]
-    goal = "" if target is None else f"≤ {target:g}{unit}" + (f" (aim {aim:g}{unit})" if aim is not None else "")
+    sign = "≥" if at_least else "≤"
+    goal = "" if target is None else f"{sign} {target:g}{unit}" + (f" (aim {aim:g}{unit})" if aim is not None else "")
     print(f"  [{mark}] {name:<52s} {value:10.3f} {unit:<3s} {goal:<26s} {info}")
-    RESULTS.append((name, value, unit, target, holds))
+    RESULTS.append((name, value, unit, goal, holds))
     return holds

@@ -12,6 +12,7 @@ import platform
 
 import numpy
 
+import animation
 import common
 import compute
 import large_http
@@ -31,12 +32,13 @@ def main(argv=None):
     compute.main()
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
+    animation.main()
 
     scored = [r for r in common.RESULTS if r[4] is not None]
     missed = [r for r in scored if not r[4]]
     print(f"\n{len(scored) - len(missed)} of {len(scored)} targets hold"
-          + "".join(f"\n  missed: {name} = {value:.3g}{unit} (target ≤ {target:g}{unit})"
-                    for name, value, unit, target, _ in missed))
+          + "".join(f"\n  missed: {name} = {value:.3g}{unit} (target {goal})"
+                    for name, value, unit, goal, _ in missed))
 
 
 if __name__ == "__main__":

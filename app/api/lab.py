@@ -12,7 +12,8 @@ from app.core.trainer import InvalidInput
 from app.schemas import GradCheck, Line, Surface
 
 router = APIRouter(prefix="/api/sessions", tags=["optimization lab"])
-Span = Annotated[float, Query(gt=0, le=1000, description="half-width of the range around the current values")]
+Span = Annotated[float, Query(gt=0, le=1000, allow_inf_nan=False,
+                              description="half-width of the range around the current values")]
 ParamName = Annotated[str, Query(max_length=20, description="a parameter: W[k,d] or b[k]")]
 
 

@@ -173,7 +173,9 @@ class Trainer:
         unknown = set(changes) - set(SETTING_NAMES) - {"W", "b", "X", "y"}
         if unknown:
             raise InvalidInput(sorted(unknown)[0], "unknown field")
-        settings = replace(self.settings, **{k: v for k, v in changes.items() if k in SETTING_NAMES})
+        # x + 0.0 turns a −0.0 (valid JSON) into 0.0, which is what the user means by it
+        plain = {k: (v + 0.0 if type(v) is float else v) for k, v in changes.items() if k in SETTING_NAMES}
+        settings = replace(self.settings, **plain)
         settings.check()
         W = _array("W", changes["W"], "a K×2 array", 2, 2) if "W" in changes else self.W
         b = _array("b", changes["b"], "a list", 1) if "b" in changes else self.b
