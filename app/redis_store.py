@@ -29,7 +29,8 @@ import redis.asyncio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.core.trainer import MAX_ABS, InvalidInput, Trainer
+from app.core.trainer import Trainer
+from app.core.validation import MAX_ABS, InvalidInput
 from app.sessions import SessionNotFound, StoreUnavailable, new_id
 
 LOCK_MS = 30_000  # a lock's lifetime, renewed every third of it while its request runs

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from app.api.responses import JSON
-from app.core.trainer import InvalidInput
+from app.core.validation import InvalidInput
 from app.sessions import SessionNotFound, StoreUnavailable
 
 _MESSAGE = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import Store
 from app.api.responses import JSON, finite_or_none
 from app.core import gradcheck, surface
-from app.core.trainer import InvalidInput
+from app.core.validation import InvalidInput
 from app.schemas import GradCheck, Line, Surface
 
 router = APIRouter(prefix="/api/sessions", tags=["optimization lab"])

@@ -15,18 +15,10 @@ from app.core import datasets
 from app.core.losses import LOSS_TYPES
 from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
 from app.core.optimizers import OPTIMIZERS, Problem
+from app.core.validation import InvalidInput, choice, finite_array, labels, number
 
-MAX_ABS = 1e6  # largest magnitude accepted for any coordinate or parameter
 MIN_CLASSES, MAX_CLASSES = 2, 10
 MAX_HISTORY = 100_000  # older losses are dropped beyond this; ``history_start`` says where the list begins
-
-
-class InvalidInput(ValueError):
-    """A rejected value; ``field`` names it, ``location`` says where it came from (body or query)."""
-
-    def __init__(self, field, message, location="body"):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.location = field, message, location
 
 
 @dataclass(frozen=True)
@@ -41,13 +33,13 @@ class Settings:
     search_scale: float = 1.0
 
     def check(self):
-        _choice("loss_type", self.loss_type, LOSS_TYPES)
-        _choice("reg_gradient", self.reg_gradient, REG_GRADIENTS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _number("step_size", self.step_size, 0, 1000, low_open=True)
-        _number("reg", self.reg, 0, 1000)
-        _number("h", self.h, 0, 1, low_open=True)
-        _number("search_scale", self.search_scale, 0, 1000, low_open=True)
+        choice("loss_type", self.loss_type, LOSS_TYPES)
+        choice("reg_gradient", self.reg_gradient, REG_GRADIENTS)
+        choice("optimizer", self.optimizer, OPTIMIZERS)
+        number("step_size", self.step_size, 0, 1000, low_open=True)
+        number("reg", self.reg, 0, 1000)
+        number("h", self.h, 0, 1, low_open=True)
+        number("search_scale", self.search_scale, 0, 1000, low_open=True)
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise InvalidInput("batch_size", "must be an integer ≥ 1")
 
@@ -55,44 +47,10 @@ class Settings:
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise InvalidInput(name, f"must be one of {', '.join(allowed)}")
-
-
-def _number(name, value, low, high, low_open=False):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value > high or value < low or (low_open and value == low):
-        raise InvalidInput(name, f"must be a number {'>' if low_open else '≥'} {low:g} and ≤ {high:g}")
-
-
-def _array(name, value, shape_text, ndim, columns=None):
-    try:
-        a = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidInput(name, f"must be {shape_text} of numbers") from None
-    if a.ndim != ndim or (columns is not None and a.shape[1] != columns) or a.size == 0:
-        raise InvalidInput(name, f"must be {shape_text} of numbers")
-    if not np.isfinite(a).all() or np.abs(a).max() > MAX_ABS:
-        raise InvalidInput(name, f"every number must be finite with magnitude ≤ {MAX_ABS:g}")
-    return a
-
-
 def _column_major(X):
     """The points stored column by column, so that ``X.T`` is contiguous: :func:`app.core.model.scores`
     computes ``W @ X.T``, which BLAS does several times faster from contiguous rows on large data."""
     return np.asfortranarray(X)
-
-
-def _labels(value, classes, max_points):
-    a = np.array(value)
-    if a.ndim != 1 or a.size == 0 or a.dtype.kind not in "iu":
-        raise InvalidInput("y", "must be a non-empty list of integer labels")
-    if a.min() < 0 or a.max() >= classes:
-        raise InvalidInput("y", f"labels must be integers in [0, {classes})")
-    if a.size > max_points:
-        raise InvalidInput("y", f"at most {max_points} points")
-    return a.astype(np.int64)
 
 
 @dataclass
@@ -177,17 +135,17 @@ class Trainer:
         plain = {k: (v + 0.0 if type(v) is float else v) for k, v in changes.items() if k in SETTING_NAMES}
         settings = replace(self.settings, **plain)
         settings.check()
-        W = _array("W", changes["W"], "a K×2 array", 2, 2) if "W" in changes else self.W
-        b = _array("b", changes["b"], "a list", 1) if "b" in changes else self.b
+        W = finite_array("W", changes["W"], "a K×2 array", 2, 2) if "W" in changes else self.W
+        b = finite_array("b", changes["b"], "a list", 1) if "b" in changes else self.b
         if not MIN_CLASSES <= len(W) <= MAX_CLASSES:
             raise InvalidInput("W", f"must have between {MIN_CLASSES} and {MAX_CLASSES} rows (one per class)")
         if len(b) != len(W):
             field_ = "b" if "b" in changes else "W"
             raise InvalidInput(field_, f"W has {len(W)} rows but b has {len(b)} entries; they must match")
-        X = _array("X", changes["X"], "an N×2 array", 2, 2) if "X" in changes else self.X
+        X = finite_array("X", changes["X"], "an N×2 array", 2, 2) if "X" in changes else self.X
         if len(X) > self.max_points:
             raise InvalidInput("X", f"at most {self.max_points} points")
-        y = _labels(changes["y"], len(W), self.max_points) if "y" in changes else self.y
+        y = labels(changes["y"], len(W), self.max_points) if "y" in changes else self.y
         if "y" not in changes and (y.max() >= len(W)):
             raise InvalidInput("W", f"the labels need at least {y.max() + 1} classes")
         if len(y) != len(X):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from app.core import trainer as trainer_module
-from app.core.trainer import InvalidInput, Trainer, spread_params
+from app.core.trainer import Trainer, spread_params
+from app.core.validation import InvalidInput
 
 
 def trained(optimizer="sgd", steps=7, seed=3, **changes):
