@@ -23,6 +23,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(ready, proc, what, timeout=20.0):
+    """Poll ``ready()`` until it is true; fail if ``proc`` exits or ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            if ready():
+                return
+        except (OSError, httpx.TransportError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start within {timeout:g} s")
+
+
+@contextmanager
+def process(args, ready, what, **kw):
+    """A subprocess, yielded once ``ready()`` holds, terminated (or killed) afterwards."""
+    proc = subprocess.Popen(args, **kw)
+    try:
+        wait_until(ready, proc, what)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @contextmanager
 def server(**env):
     """``uvicorn app.main:create_app`` (uvloop, httptools, no access log) on a free loopback port; yields its URL.
@@ -35,26 +67,9 @@ def server(**env):
     environ = {**os.environ, **{f"LINCLASS_{k.upper()}": str(v) for k, v in env.items()}}
     cmd = [PYTHON, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=environ)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
+    with process(cmd, lambda: httpx.get(f"{url}/api/health").status_code == 200, "the server", cwd=ROOT, env=environ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def percentile(values, q):

@@ -19,46 +19,11 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
 
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(ready, proc, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode}")
-        try:
-            if ready():
-                return
-        except (OSError, httpx.TransportError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start within {timeout:g} s")
-
-
-@contextmanager
-def process(args, ready, what, **kw):
-    proc = subprocess.Popen(args, **kw)
-    try:
-        wait_until(ready, proc, what)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+from common import free_port, process, server
 
 
 @contextmanager
@@ -75,18 +40,6 @@ def redis_server():
         args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp]
         with process(args, ping, "redis-server", stdout=subprocess.DEVNULL):
             yield f"redis://127.0.0.1:{port}/0"
-
-
-@contextmanager
-def app_server(store="memory"):
-    """The app under uvicorn (one worker) on a free loopback port; yields its base URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    env = {**os.environ, "LINCLASS_SESSION_STORE": store}
-    with process(args, lambda: httpx.get(url + "/api/health").status_code == 200, "uvicorn", cwd=ROOT, env=env):
-        yield url
 
 
 async def _client(base_url, deadline, latencies, errors, floor):
@@ -150,11 +103,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} CPUs; the clients (httpx, in this process) share them with the server")
     failed = False
-    with app_server() as url:
+    with server() as url:
         report("health (floor)", args.clients, args.seconds, *asyncio.run(run_load(url, args.clients, args.seconds, True)))
     for store in ("memory", "redis") if args.store == "both" else (args.store,):
         with redis_server() if store == "redis" else nullcontext() as redis_url:
-            with app_server(redis_url or "memory") as url:
+            with server(session_store=redis_url or "memory") as url:
                 latencies, errors = asyncio.run(run_load(url, args.clients, args.seconds))
         report(f"step ({store})", args.clients, args.seconds, latencies, errors)
         failed |= bool(errors)

@@ -108,7 +108,7 @@ class App {
   }
 
   nudge(which, k, d, delta) {
-    if (this.queue.busy && this.player.running === false && this.queue.jobs.length > 2) return; // held button: don't pile up
+    if (this.queue.jobs.length > 2) return; // a held ▲/▼ must not pile up requests behind a slow answer
     this.act((id) => {
       const { W, b } = this.view.state;
       const body = which === "W"

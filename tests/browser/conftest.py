@@ -1,16 +1,13 @@
 """Browser tests: Debian's Chromium driven by Playwright against a live server on a free loopback port."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from app.config import Config
+from tests.conftest import uvicorn_server
+
 CHROMIUM = "/usr/lib/chromium/chromium"  # Debian's binary; the /usr/bin/chromium wrapper prints a warning
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -27,32 +24,11 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server():
-    """The real app under uvicorn in a subprocess; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], cwd=ROOT, env={**os.environ})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    """The real app under uvicorn in a subprocess on a free loopback port; yields its base URL."""
+    with uvicorn_server(Config()) as url:
+        yield url
 
 
 @pytest.fixture
