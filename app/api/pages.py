@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import plotly
-import swagger_ui_bundle
+import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse
@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
+SWAGGER = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5: renders OpenAPI 3.1
 CACHE = {"Cache-Control": "public, max-age=86400"}
 HEALTH = b'{"status":"ok"}'
 
