@@ -1,5 +1,5 @@
 // The optimization lab's panels: the gradient check, and the loss surface with the optimizer's path and the
-// 1-D slice along the negative gradient. Reads only; they never change the session.
+// 1-D slice along the negative gradient or one parameter. Reads only; they never change the session.
 
 import { sessions } from "./api.js";
 import { paramNames, paramValue } from "./state.js";
@@ -65,8 +65,8 @@ function verdict(check, state) {
 }
 
 export class SurfacePanel {
-  constructor({ p1, p2, span, toggle, surfaceDiv, sliceDiv }) {
-    Object.assign(this, { p1, p2, span, toggle, surfaceDiv, sliceDiv });
+  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv }) {
+    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv });
     this.busy = false;
     this.dirty = false;
     this.classes = 0;
@@ -85,6 +85,9 @@ export class SurfacePanel {
       select.replaceChildren(...names.map((n) => new Option(n, n)));
       select.value = keep;
     }
+    const keep = names.includes(this.direction.value) ? this.direction.value : "gradient";
+    this.direction.replaceChildren(new Option("the negative gradient", "gradient"), ...names.map((n) => new Option(n, n)));
+    this.direction.value = keep;
   }
 
   // Redraw for the current state; while a request is out, remember to redraw once more when it returns.
@@ -97,12 +100,12 @@ export class SurfacePanel {
       const p2 = this.p2.value === p1 ? this.p1.options[(this.p1.selectedIndex + 1) % this.p1.options.length].value : this.p2.value;
       const span = Math.min(Math.max(Number(this.span.value) || 3, 0.1), 1000);
       const [surface, line] = await Promise.all([
-        sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, "gradient", span, 101),
+        sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, this.direction.value, span, 101),
       ]);
       const { W, b } = view.state;
       const fig = surfaceFigure(surface, view, p1, p2, [paramValue(p1, W, b), paramValue(p2, W, b)]);
       Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
-      const slice = sliceFigure(line);
+      const slice = sliceFigure(line, this.direction.value);
       Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
     } finally {
       this.busy = false;

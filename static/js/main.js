@@ -30,7 +30,7 @@ class App {
     this.table = new DataTable($("data-table"), $("table-note"));
     this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
     this.surface = new SurfacePanel({
-      p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"),
+      p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"), direction: $("slice-direction"),
       surfaceDiv: $("surface"), sliceDiv: $("slice"),
     });
     this.player = new Player({
@@ -255,7 +255,7 @@ class App {
     $("steps-per-frame").addEventListener("change", (e) => { this.player.stepsPerFrame = Number(e.target.value); });
     $("log-y").addEventListener("change", () => this.scheduleRender());
     $("btn-gradcheck").addEventListener("click", () => this.gradcheck.run(this.sid, this.view.state).catch((err) => this.say(err.message, "error")));
-    for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on"]) {
+    for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on", "slice-direction"]) {
       $(id).addEventListener("change", () => {
         $("surface").parentElement.classList.toggle("surface-on", this.surface.shown);
         if (this.surface.shown) this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error"));

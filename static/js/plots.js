@@ -249,7 +249,8 @@ export function surfaceFigure(surface, view, p1, p2, current) {
   return { data, layout };
 }
 
-export function sliceFigure(line) {
+export function sliceFigure(line, direction) {
+  const along = direction === "gradient" ? "t along −∇L / |∇L|" : `change of ${direction}`;
   return {
     data: [{
       type: "scatter", mode: "lines", x: line.offsets, y: line.loss, line: { color: "#1f4e9c", width: 2 },
@@ -259,7 +260,7 @@ export function sliceFigure(line) {
       marker: { size: 9, color: "#d9443a" }, hoverinfo: "skip",
     }],
     layout: {
-      xaxis: { title: { text: "t along −∇L / |∇L|", standoff: 2 }, zeroline: false },
+      xaxis: { title: { text: along, standoff: 2 }, zeroline: false },
       yaxis: { title: { text: "loss", standoff: 2 } },
       margin: { l: 50, r: 10, t: 6, b: 36 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
     },

@@ -4,6 +4,7 @@ surface, shared links and export/import."""
 import json
 import re
 
+import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import expect
@@ -176,3 +177,15 @@ def test_ten_thousand_points_stay_responsive(demo, live_server):
     assert state["step"] == int(demo.inner_text("#step-count")) >= 3
     first = state["scores"][0]  # after the stop the table shows the scores of the final state
     expect(rows(demo).nth(0).locator("td").nth(3)).to_have_text(f"{first[0]:.2f}".replace("-0.00", "0.00"))
+
+
+def test_the_slice_follows_a_chosen_parameter(demo, live_server):
+    demo.check("#surface-on")
+    expect(demo.locator("#slice .main-svg").first).to_be_visible()
+    demo.select_option("#slice-direction", "b[1]")
+    expect(demo.locator("#slice .xtitle")).to_have_text("change of b[1]")
+    offsets, loss = demo.evaluate("[document.getElementById('slice').data[0].x, document.getElementById('slice').data[0].y]")
+    line = httpx.get(f"{live_server}/api/sessions/{demo.evaluate('window.app.sid')}/line",
+                     params={"direction": "b[1]", "span": 3, "n": 101}).json()
+    assert offsets == line["offsets"] and loss == line["loss"]
+    assert loss[50] == pytest.approx(6.2667, abs=1e-4)  # the centre is the current state
