@@ -1,7 +1,28 @@
 // Editing the data on the decision-region plot: click empty space to add a point of the selected class,
 // drag a point to move it, shift-click (or delete mode) to remove it.
 
+import { CLASS_COLORS } from "./state.js";
+
 const PICK_RADIUS = 10; // px
+
+// The class of points added by a click: one radio button per class, in the class's colour.
+export function selectedClass() {
+  return Number(document.querySelector("input[name=new-class]:checked")?.value ?? 0);
+}
+
+export function buildClassPicker(picker, classes) {
+  if (picker.childElementCount === classes) return;
+  const current = selectedClass();
+  picker.replaceChildren(...Array.from({ length: classes }, (_, k) => {
+    const label = document.createElement("label");
+    label.className = "class-swatch";
+    label.style.color = CLASS_COLORS[k % CLASS_COLORS.length];
+    const input = document.createElement("input");
+    Object.assign(input, { type: "radio", name: "new-class", value: String(k), checked: k === Math.min(current, classes - 1) });
+    label.append(input, `${k}`);
+    return label;
+  }));
+}
 
 export class PointEditor {
   constructor(div, { getState, getClass, deleteMode, preview, commit }) {

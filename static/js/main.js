@@ -3,11 +3,11 @@
 
 import { ApiError, SerialQueue, sessions } from "./api.js";
 import { ParamPanel, regFromSlider, setText, sliderFromReg, sliderFromStepSize, stepSizeFromSlider } from "./controls.js";
-import { PointEditor } from "./editor.js";
+import { PointEditor, buildClassPicker, selectedClass } from "./editor.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
 import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
 import { Player } from "./player.js";
-import { CLASS_COLORS, View, parseHash, shareHash } from "./state.js";
+import { View, parseHash, shareLink } from "./state.js";
 import { DataTable } from "./table.js";
 
 const $ = (id) => document.getElementById(id);
@@ -45,7 +45,7 @@ class App {
     });
     this.editor = new PointEditor(this.regionsDiv, {
       getState: () => this.view.state,
-      getClass: () => Number(document.querySelector("input[name=new-class]:checked")?.value ?? 0),
+      getClass: selectedClass,
       deleteMode: () => $("delete-mode").checked,
       preview: (X, y) => this.drawRegions({ ...this.view.state, X, y }),
       commit: (X, y) => this.act((id) => sessions.update(id, { X, y }), "data"),
@@ -204,22 +204,7 @@ class App {
     if (state.optimizer === "numerical") info += ` Last step: ${state.loss_evals} loss evaluations.`;
     if (state.optimizer === "random_search") info += ` Tries: ${state.search.tries}, kept: ${state.search.accepted}, best loss ${state.search.best_loss.toFixed(4)}.`;
     setText($("optimizer-info"), info);
-    this.buildClassPicker(state.W.length);
-  }
-
-  buildClassPicker(classes) {
-    const picker = $("class-picker");
-    if (picker.childElementCount === classes) return;
-    const current = Number(document.querySelector("input[name=new-class]:checked")?.value ?? 0);
-    picker.replaceChildren(...Array.from({ length: classes }, (_, k) => {
-      const label = document.createElement("label");
-      label.className = "class-swatch";
-      label.style.color = CLASS_COLORS[k % CLASS_COLORS.length];
-      const input = document.createElement("input");
-      Object.assign(input, { type: "radio", name: "new-class", value: String(k), checked: k === Math.min(current, classes - 1) });
-      label.append(input, `${k}`);
-      return label;
-    }));
+    buildClassPicker($("class-picker"), state.W.length);
   }
 
   // --- controls ------------------------------------------------------------------------------------------------
@@ -252,7 +237,11 @@ class App {
     $("btn-stop").addEventListener("click", () => this.player.stop());
     $("btn-random").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "random" }), null, { replace: true }));
     $("btn-reset").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "default" }), null, { replace: true }));
-    $("steps-per-frame").addEventListener("change", (e) => { this.player.stepsPerFrame = Number(e.target.value); });
+    this.player.stepsPerFrame = () => {
+      const choice = $("steps-per-frame").value;
+      // auto: about 0.1 of "step size × steps" per frame, so that a small step size still moves visibly
+      return choice === "auto" ? Math.min(1000, Math.max(1, Math.round(0.1 / this.view.state.step_size))) : Number(choice);
+    };
     $("log-y").addEventListener("change", () => this.scheduleRender());
     $("btn-gradcheck").addEventListener("click", () => this.gradcheck.run(this.sid, this.view.state).catch((err) => this.say(err.message, "error")));
     for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on", "slice-direction"]) {
@@ -268,15 +257,8 @@ class App {
       if (data === "original") { delete body.n; delete body.classes; }
       this.act((id) => sessions.reset(id, body), null, { replace: true });
     });
-    $("btn-link").addEventListener("click", () => this.share());
+    $("btn-link").addEventListener("click", () => shareLink(this.view.state, $("share-note")));
     $("import-file").addEventListener("change", (e) => this.importFile(e.target.files[0]));
-  }
-
-  async share() {
-    const url = `${location.origin}${location.pathname}${shareHash(this.view.state)}`;
-    history.replaceState(null, "", url);
-    const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
-    setText($("share-note"), copied ? "Link copied: it opens this state." : "The address bar now holds a link to this state.");
   }
 
   async importFile(file) {

@@ -7,7 +7,7 @@ export class Player {
     this.draw = draw; // () => void: draw the applied state now
     this.onChange = onChange; // (running) => void
     this.running = false;
-    this.stepsPerFrame = 1;
+    this.stepsPerFrame = () => 1; // read at every frame, so a change applies at once
   }
 
   start() {
@@ -24,11 +24,11 @@ export class Player {
   }
 
   async #loop() {
-    let pending = this.step(this.stepsPerFrame);
+    let pending = this.step(this.stepsPerFrame());
     while (pending) {
       const state = await pending;
       const go = this.running && state && !state.diverged;
-      pending = go ? this.step(this.stepsPerFrame) : null;
+      pending = go ? this.step(this.stepsPerFrame()) : null;
       this.draw();
       if (!go) this.stop();
     }

@@ -6,7 +6,7 @@ export const REGION_COLORS = ["#c9d8fb", "#c8edd0", "#f9cfcb", "#e3d0f4", "#fbe0
 export const TINTS = ["#dfe8fd", "#dcf3e1", "#fce1de", "#efe3f9", "#fdecd6", "#dcf4f4", "#f7e0ec", "#edf1db", "#f2eae2", "#eaedf0"];
 
 export const SETTINGS = ["loss_type", "step_size", "reg", "reg_gradient", "optimizer", "batch_size", "h", "search_scale"];
-const SHARE_MAX_POINTS = 200;
+export const SHARE_MAX_POINTS = 200; // a link carries the data only up to this many points
 const PATH_MAX = 5000;
 
 // The view of one session: the server's state, the whole loss history and the path the parameters took.
@@ -53,6 +53,17 @@ export function shareHash(state) {
     params.set("y", JSON.stringify(state.y));
   }
   return "#" + params.toString();
+}
+
+// Put a link to this state in the address bar (and the clipboard, where allowed); say so in `note`.
+export async function shareLink(state, note) {
+  const url = `${location.origin}${location.pathname}${shareHash(state)}`;
+  history.replaceState(null, "", url);
+  const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+  const where = copied ? "Link copied: it opens this state" : "The address bar now holds a link to this state";
+  const data = state.n_points > SHARE_MAX_POINTS
+    ? ` (with the original data: ${state.n_points} points are too many for a link; use Export)` : "";
+  note.textContent = `${where}${data}.`;
 }
 
 // The body of POST /api/sessions that recreates a shared state, or null if the hash holds none.

@@ -137,3 +137,15 @@ def test_narrow_screen_wraps_the_controls_below_the_plot(page, live_server, cons
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "narrow.png", full_page=True)
     assert console == []
+
+
+def test_auto_steps_per_frame_takes_more_steps_when_the_step_size_is_small(demo, live_server):
+    demo.locator("#step-size").fill("-3")  # 0.001: auto takes round(0.1 / 0.001) = 100 steps a frame
+    expect(demo.locator("#step-size-value")).to_have_text("0.00100")
+    demo.select_option("#steps-per-frame", "auto")
+    demo.click("text=Start repeated update")
+    expect(demo.locator("#step-count")).not_to_have_text("0")
+    demo.click("text=Stop repeated update")
+    demo.wait_for_timeout(300)
+    step = session_state(demo, live_server)["step"]
+    assert step >= 100 and step % 100 == 0
