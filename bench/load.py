@@ -19,11 +19,13 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 import httpx
 import numpy as np
 
-from common import free_port, process, server
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # as a script, or imported by the tests as bench.load
+from common import free_port, process, server  # noqa: E402
 
 
 @contextmanager
