@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +21,16 @@ from tests.conftest import free_port
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@asynccontextmanager
+async def opened(url, **settings):
+    """A RedisStore on the test server, closed afterwards."""
+    store = RedisStore(url, **settings)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def new(client, **body):
@@ -94,8 +105,7 @@ async def test_memory_sessions_expire_after_the_idle_timeout_since_their_last_us
 
 @pytest.mark.anyio
 async def test_redis_sessions_carry_the_idle_timeout_as_a_ttl_renewed_on_use(redis_url, redis_db):
-    store = RedisStore(redis_url, max_sessions=10, idle_timeout=60)
-    try:
+    async with opened(redis_url, max_sessions=10, idle_timeout=60) as store:
         sid = await store.create(Trainer.create(seed=1))
         keys = [f"linclass:{sid}", f"linclass:{sid}:history"]
         assert all(0 < redis_db.pttl(k) <= 60_000 for k in keys)
@@ -110,22 +120,17 @@ async def test_redis_sessions_carry_the_idle_timeout_as_a_ttl_renewed_on_use(red
             t.run(1)
         assert all(5_000 < redis_db.pttl(k) <= 60_000 for k in keys)
         assert redis_db.pttl(f"linclass:{sid}:lock") == -2  # released
-    finally:
-        await store.close()
 
 
 @pytest.mark.anyio
 async def test_an_idle_redis_session_is_gone(redis_url, redis_db):
-    store = RedisStore(redis_url, max_sessions=10, idle_timeout=0.2)
-    try:
+    async with opened(redis_url, max_sessions=10, idle_timeout=0.2) as store:
         sid = await store.create(Trainer.create(seed=1))
         await asyncio.sleep(0.4)  # Redis never returns a key past its expiry time
         with pytest.raises(SessionNotFound):
             async with store.open(sid, write=False):
                 pass
         assert await store.count() == 0 and redis_db.zcard("linclass:used") == 0
-    finally:
-        await store.close()
 
 
 # --- what the Redis store keeps -------------------------------------------------------------------------
@@ -238,22 +243,18 @@ def test_an_unreachable_redis_is_a_503_not_a_500():
 # --- edits that lose their session or their lock are refused ------------------------------------------
 @pytest.mark.anyio
 async def test_an_edit_to_a_session_evicted_meanwhile_is_a_404(redis_url, redis_db):
-    store = RedisStore(redis_url, max_sessions=1)
-    try:
+    async with opened(redis_url, max_sessions=1) as store:
         sid = await store.create(Trainer.create(seed=1))
         with pytest.raises(SessionNotFound):
             async with store.open(sid) as t:
                 t.run(3)
                 await store.create(Trainer.create(seed=2))  # evicts sid
         assert await store.count() == 1
-    finally:
-        await store.close()
 
 
 @pytest.mark.anyio
 async def test_an_edit_whose_lock_expired_is_refused_and_not_applied(redis_url, redis_db):
-    store = RedisStore(redis_url)
-    try:
+    async with opened(redis_url) as store:
         sid = await store.create(Trainer.create(seed=1))
         with pytest.raises(StoreUnavailable, match="lock expired"):
             async with store.open(sid) as t:
@@ -265,14 +266,11 @@ async def test_an_edit_whose_lock_expired_is_refused_and_not_applied(redis_url, 
             t.run(1)
         async with store.open(sid, write=False) as t:
             assert (t.step, len(t.history)) == (1, 2)
-    finally:
-        await store.close()
 
 
 @pytest.mark.anyio
 async def test_a_failed_edit_releases_the_lock_and_changes_nothing(redis_url, redis_db):
-    store = RedisStore(redis_url)
-    try:
+    async with opened(redis_url) as store:
         sid = await store.create(Trainer.create(seed=1))
         before = redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")
         with pytest.raises(ZeroDivisionError):
@@ -281,5 +279,3 @@ async def test_a_failed_edit_releases_the_lock_and_changes_nothing(redis_url, re
                 1 / 0
         assert (redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")) == before
         assert not redis_db.exists(f"linclass:{sid}:lock")
-    finally:
-        await store.close()
