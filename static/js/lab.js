@@ -2,8 +2,7 @@
 // 1-D slice along the negative gradient or one parameter. Reads only; they never change the session.
 
 import { sessions } from "./api.js";
-import { paramNames, paramValue } from "./state.js";
-import { setText } from "./controls.js";
+import { paramNames } from "./state.js";
 import { sliceFigure, surfaceFigure } from "./plots.js";
 
 const PASS = 1e-7;
@@ -102,8 +101,7 @@ export class SurfacePanel {
       const [surface, line] = await Promise.all([
         sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, this.direction.value, span, 101),
       ]);
-      const { W, b } = view.state;
-      const fig = surfaceFigure(surface, view, p1, p2, [paramValue(p1, W, b), paramValue(p2, W, b)]);
+      const fig = surfaceFigure(surface, view, p1, p2);
       Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
       const slice = sliceFigure(line, this.direction.value);
       Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
@@ -120,5 +118,3 @@ export class SurfacePanel {
     for (const div of [this.surfaceDiv, this.sliceDiv]) if (div.data) Plotly.purge(div);
   }
 }
-
-export { setText };

@@ -6,7 +6,7 @@
 // Plotly.react redraws every frame. Drawing axes is a large part of a redraw; this way a frame pays only for
 // the traces.
 
-import { CLASS_COLORS, REGION_COLORS } from "./state.js";
+import { CLASS_COLORS, REGION_COLORS, paramValue } from "./state.js";
 
 const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
 const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units
@@ -219,12 +219,9 @@ export function lossAxesFigure(ranges) {
 
 export { OPTIMIZER_COLORS, OPTIMIZER_NAMES };
 
-export function surfaceFigure(surface, view, p1, p2, current) {
-  const pick = (name, W, b) => {
-    const m = /^W\[(\d+),(\d)\]$/.exec(name);
-    return m ? W[+m[1]][+m[2]] : b[+/^b\[(\d+)\]$/.exec(name)[1]];
-  };
+export function surfaceFigure(surface, view, p1, p2) {
   const path = view.path;
+  const { W, b } = view.state;
   const data = [
     {
       type: "contour", x: surface.xs, y: surface.ys, z: surface.loss, colorscale: "Viridis", reversescale: true,
@@ -233,11 +230,11 @@ export function surfaceFigure(surface, view, p1, p2, current) {
       hovertemplate: `${p1} %{x:.3f}<br>${p2} %{y:.3f}<br>loss %{z:.5g}<extra></extra>`,
     },
     {
-      type: "scatter", mode: "lines+markers", x: path.map((p) => pick(p1, p.W, p.b)), y: path.map((p) => pick(p2, p.W, p.b)),
+      type: "scatter", mode: "lines+markers", x: path.map((p) => paramValue(p1, p.W, p.b)), y: path.map((p) => paramValue(p2, p.W, p.b)),
       line: { color: "#fff", width: 2 }, marker: { size: 3, color: "#fff" }, hoverinfo: "skip",
     },
     {
-      type: "scatter", mode: "markers", x: [current[0]], y: [current[1]],
+      type: "scatter", mode: "markers", x: [paramValue(p1, W, b)], y: [paramValue(p2, W, b)],
       marker: { size: 11, color: "#d9443a", line: { color: "#fff", width: 2 } }, hovertemplate: "current<extra></extra>",
     },
   ];
