@@ -6,13 +6,14 @@ Infinity. Shapes and label ranges depend on each other and are checked by :mod:`
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-Finite = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
-LossType = Literal["svm_ww", "svm_ova", "svm_structured", "softmax"]
-RegGradient = Literal["exact", "original"]
-Optimizer = Literal["gd", "sgd", "numerical", "random_search"]
-Dataset = Literal["original", "blobs", "moons", "circles", "random"]
+from app.core.datasets import DATASETS
+from app.core.settings import SETTING_FIELDS
+from app.core.validation import MAX_ABS
+
+Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
+Dataset = Literal[tuple(DATASETS)]
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
 
 
@@ -20,18 +21,35 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class SessionUpdate(Request):
+def setting_type(name):
+    """The pydantic type of a session setting, from its declaration in :class:`app.core.settings.Settings`."""
+    meta = SETTING_FIELDS[name].metadata
+    if meta["choices"] is not None:
+        return Literal[tuple(meta["choices"])]
+    if meta["integer"]:
+        return Annotated[int, Field(ge=meta["low"], le=meta["high"])]
+    low = {"gt": meta["low"]} if meta["low_open"] else {"ge": meta["low"]}
+    return Annotated[float, Field(**low, le=meta["high"], allow_inf_nan=False)]
+
+
+def _settings_model(name, base, optional):
+    """A model with every session setting: all optional (an edit) or with their defaults."""
+    def spec(f):
+        kind = setting_type(f.name)
+        return (kind | None, Field(None, description=f.metadata["doc"])) if optional else \
+            (kind, Field(f.default, description=f.metadata["doc"]))
+    return create_model(name, __base__=base, **{f.name: spec(f) for f in SETTING_FIELDS.values()})
+
+
+SettingsChanges = _settings_model("SettingsChanges", Request, optional=True)
+Settings = _settings_model("Settings", Request, optional=False)
+SettingsPublic = _settings_model("SettingsPublic", BaseModel, optional=False)
+LossType, Optimizer = setting_type("loss_type"), setting_type("optimizer")
+
+
+class SessionUpdate(SettingsChanges):
     """Any subset of the settings, parameters and data. Never resets the parameters or the history."""
 
-    loss_type: LossType | None = None
-    step_size: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
-    reg: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
-    reg_gradient: RegGradient | None = Field(None, description="'exact' (2λW) or 'original' (0.5λW, as the original demo)")
-    optimizer: Optimizer | None = None
-    batch_size: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description="minibatch size for sgd")
-    h: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(None, description="finite-difference step")
-    search_scale: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = Field(
-        None, description="standard deviation of random search's draws")
     W: list[list[Finite]] | None = Field(None, description="K×2 weights")
     b: list[Finite] | None = Field(None, description="K biases")
     X: list[list[Finite]] | None = Field(None, description="N×2 points")
@@ -57,17 +75,6 @@ class ResetRequest(Request):
     data: Dataset | None = Field(None, description="a preset to load; omitted keeps the current data")
     n: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="points per class (presets)")
     classes: Annotated[int, Field(ge=2, le=10)] | None = None
-
-
-class Settings(Request):
-    loss_type: LossType = "svm_ww"
-    step_size: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 0.1
-    reg: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.1
-    reg_gradient: RegGradient = "exact"
-    optimizer: Optimizer = "gd"
-    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 4
-    h: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1e-4
-    search_scale: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 1.0
 
 
 class SessionRecord(Request):
@@ -103,7 +110,7 @@ class Search(BaseModel):
     best_loss: float
 
 
-class SessionPublic(BaseModel):
+class SessionPublic(SettingsPublic):
     """The state of a session, everything evaluated at the current ``W, b``.
 
     ``history[i]`` is the total loss after step ``history_start + i`` (step 0 is the initial loss). ``GET``
@@ -112,14 +119,6 @@ class SessionPublic(BaseModel):
     """
 
     id: str
-    loss_type: LossType
-    step_size: float
-    reg: float
-    reg_gradient: RegGradient
-    optimizer: Optimizer
-    batch_size: int
-    h: float
-    search_scale: float
     seed: int
     classes: int
     n_points: int

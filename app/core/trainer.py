@@ -7,44 +7,20 @@ leave finite numbers (a step size far too large) stops at the last finite state 
 
 import math
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from app.core import datasets
-from app.core.losses import LOSS_TYPES
-from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
+from app.core.model import accuracy, default_params, random_params
 from app.core.optimizers import OPTIMIZERS, Problem
-from app.core.validation import InvalidInput, choice, finite_array, labels, number
+from app.core.settings import SETTING_NAMES, Settings
+from app.core.validation import InvalidInput, finite_array, labels
 
 MIN_CLASSES, MAX_CLASSES = 2, 10
 MAX_HISTORY = 100_000  # older losses are dropped beyond this; ``history_start`` says where the list begins
 
 
-@dataclass(frozen=True)
-class Settings:
-    loss_type: str = "svm_ww"
-    step_size: float = 0.1
-    reg: float = 0.1
-    reg_gradient: str = "exact"
-    optimizer: str = "gd"
-    batch_size: int = 4
-    h: float = 1e-4
-    search_scale: float = 1.0
-
-    def check(self):
-        choice("loss_type", self.loss_type, LOSS_TYPES)
-        choice("reg_gradient", self.reg_gradient, REG_GRADIENTS)
-        choice("optimizer", self.optimizer, OPTIMIZERS)
-        number("step_size", self.step_size, 0, 1000, low_open=True)
-        number("reg", self.reg, 0, 1000)
-        number("h", self.h, 0, 1, low_open=True)
-        number("search_scale", self.search_scale, 0, 1000, low_open=True)
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise InvalidInput("batch_size", "must be an integer ≥ 1")
-
-
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
 def _column_major(X):
