@@ -1,31 +1,44 @@
-# make run    — set up and serve the demo on http://127.0.0.1:8000
-# make test   — set up (virtualenv, Python packages, Debian's chromium and redis-server) and run every test
-# make bench  — set up and print the benchmark figures
+# make run    set up (virtualenv, the runtime packages) and serve the demo on http://$(HOST):$(PORT)
+# make test   set up (virtualenv, the test packages, Debian's chromium and redis-server) and run every test
+# make bench  set up and print the benchmark figures
+# make lock   regenerate the pinned, hashed requirements/*.txt from pyproject.toml (with uv)
 VENV := .venv
 BIN := $(VENV)/bin
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SYSTEM_DEPS := sh scripts/system-deps.sh
+PIP := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: run test bench system-deps clean
+.PHONY: run test bench lock clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
+	@$(SYSTEM_DEPS) venv
 	python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+
+# The exact versions first (hashes checked), then this project itself without resolving anything more.
+$(VENV)/.run: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(PIP) --require-hashes -r requirements/run.txt
+	$(PIP) --no-deps -e .
 	touch $@
 
-system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; then \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium redis-server >/dev/null; fi
+$(VENV)/.dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(PIP) --require-hashes -r requirements/dev.txt
+	$(PIP) --no-deps -e .
+	touch $@ $(VENV)/.run
 
-run: $(BIN)/.installed
-	$(BIN)/linear-classify-demo
+run: $(VENV)/.run
+	$(BIN)/linear-classify-demo --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.installed system-deps
+test: $(VENV)/.dev
+	@$(SYSTEM_DEPS) chromium redis
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed
+bench: $(VENV)/.dev
 	$(BIN)/python bench/run_all.py
 
+lock: $(VENV)/.dev
+	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.11 --generate-hashes -o requirements/run.txt
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache screenshots
+	rm -rf $(VENV) .pytest_cache screenshots build dist

@@ -1,38 +1,48 @@
-"""Server settings, read from ``LINCLASS_*`` environment variables and checked once at startup."""
+"""Server settings, read once at start-up from ``LINCLASS_*`` environment variables (pydantic-settings).
 
-import math
-import os
-from dataclasses import dataclass
+Every field is one variable: ``max_sessions`` is ``LINCLASS_MAX_SESSIONS``. ``linear-classify-demo --help``
+lists them all with their defaults; a bad value stops the command with one line that names the variable.
+"""
 
-_KINDS = (("max_sessions", int), ("idle_timeout", float), ("max_points", int), ("max_body", int),
-          ("session_store", str))
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LINCLASS_"
 
 
-@dataclass(frozen=True)
-class Config:
-    max_sessions: int = 10_000  # the least recently used session is evicted beyond this
-    idle_timeout: float = 3600.0  # seconds without use before a session is dropped
-    max_points: int = 10_000  # per session
-    max_body: int = 2 * 1024 * 1024  # bytes; larger requests get a 413
-    session_store: str = "memory"  # or redis://host:port/db, shared by several server processes
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
-    def __post_init__(self):
-        for name in ("max_sessions", "idle_timeout", "max_points", "max_body"):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be positive and finite, not {value!r}")
-        if self.session_store != "memory" and not self.session_store.startswith("redis://"):
-            raise ValueError(f"session_store must be 'memory' or a redis:// URL, not {self.session_store!r}")
+    max_sessions: int = Field(10_000, gt=0, description="live sessions; the least recently used is evicted beyond")
+    idle_timeout: float = Field(3600.0, gt=0, allow_inf_nan=False,
+                                description="seconds without use before a session is dropped")
+    max_points: int = Field(10_000, gt=0, description="data points per session")
+    max_body: int = Field(2 * 1024 * 1024, gt=0, description="bytes in a request body; larger ones get 413")
+    session_store: str = Field("memory", pattern=r"^(memory|redis://\S+)$",
+                               description="'memory', or redis://host:port/db to share sessions between processes")
 
-    @classmethod
-    def from_env(cls, env=os.environ):
-        kw = {}
-        for name, kind in _KINDS:
-            var = f"LINCLASS_{name.upper()}"
-            if (value := env.get(var)) is not None:
-                try:
-                    kw[name] = kind(value)
-                except ValueError:
-                    raise ValueError(f"{var} must be {'an integer' if kind is int else 'a number'}, "
-                                     f"not {value!r}") from None
-        return cls(**kw)
+
+class ConfigError(ValueError):
+    """A bad ``LINCLASS_*`` value, said in one line."""
+
+
+def env_name(field):
+    return ENV_PREFIX + field.upper()
+
+
+def load_config(**overrides):
+    """The settings from the environment (and ``overrides``), or :class:`ConfigError` naming the variable."""
+    try:
+        return Config(**overrides)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        name = env_name(str(err["loc"][0])) if err["loc"] else ENV_PREFIX + "*"
+        raise ConfigError(f"{name}={err.get('input')!r} is not valid: {err['msg']}") from None
+
+
+def describe_settings():
+    """``--help`` text: every variable with its default and meaning."""
+    lines = ["settings (environment variables):"]
+    for name, field in Config.model_fields.items():
+        lines.append(f"  {env_name(name):26} {field.description} (default: {field.default})")
+    return "\n".join(lines)

@@ -5,36 +5,45 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app import __version__
 from app.api import errors, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
-from app.config import Config
+from app.config import ConfigError, load_config
+from app.paths import STATIC
 from app.sessions import MemoryStore
+
+
+REDIS_MISSING = ("LINCLASS_SESSION_STORE=redis://… needs the Redis client: "
+                 "pip install 'linear-classify-demo[redis]'")
 
 
 def make_store(config):
     if config.session_store.startswith("redis://"):
-        from app.redis_store import RedisStore
+        try:
+            from app.redis_store import RedisStore
+        except ImportError:
+            raise ConfigError(REDIS_MISSING) from None
 
         return RedisStore(config.session_store, config.max_sessions, config.idle_timeout)
     return MemoryStore(config.max_sessions, config.idle_timeout)
 
 
 def create_app(config=None):
-    config = config or Config.from_env()
+    config = config or load_config()
 
     @asynccontextmanager
     async def lifespan(app):
         yield
         await app.state.store.close()
 
-    app = FastAPI(title="linear-classify-demo", version="1.0.0", docs_url=None, redoc_url=None, lifespan=lifespan,
+    app = FastAPI(title="linear-classify-demo", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="The CS231n linear-classification loss demo: per-user sessions of a linear "
                               "classifier on 2-D data, trained step by step with SVM or softmax losses.")
     app.state.config, app.state.store = config, make_store(config)
     errors.install(app)
     for router in (sessions.router, lab.router, pages.health, pages.router):
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, max_body=config.max_body)
     app.add_middleware(SecurityHeaders)
     return app

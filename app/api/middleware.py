@@ -9,7 +9,7 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# Swagger UI at /docs (served from the swagger-ui-bundle package, not a CDN) starts with an inline script.
+# Swagger UI at /docs (its files served from the fastapi-offline package, not a CDN) starts with an inline script.
 DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " \
     "img-src 'self' data:; frame-ancestors 'none'"
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),

@@ -5,6 +5,8 @@ import base64
 import re
 from html.parser import HTMLParser
 
+import pytest
+
 ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -119,3 +121,11 @@ def test_errors_name_the_field_but_never_echo_the_value(client, session):
     long_name = "x" * 10_000  # an unknown field is named, but not at any length
     detail = client.patch(f"/api/sessions/{session['id']}", json={long_name: 1}).json()["detail"]
     assert detail[0]["msg"].startswith("x" * 40 + "…: ") and len(detail[0]["msg"]) < 100
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/static/css/app.css", "/static/js/main.js",
+                                  "/vendor/plotly.min.js", "/favicon.ico", "/docs"])
+def test_head_answers_like_get_without_a_body(client, path):
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
