@@ -24,4 +24,4 @@ else
 fi
 for package in $need; do echo "installing Debian's $package (apt-get install $package)"; done
 $as_root apt-get update -qq >/dev/null
-$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+$as_root env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq $need >/dev/null
