@@ -23,7 +23,7 @@ def machine(tmp_path):
 
     def run(*requirements, uid=0, sudo=False, have=()):
         tool("id", f"echo {uid}")
-        tool("env", 'shift; exec "$@"')  # drops DEBIAN_FRONTEND=…
+        tool("env", 'while [ "${1#*=}" != "$1" ]; do shift; done; exec "$@"')  # drops the VAR=value words
         tool("apt-get", f'echo "apt-get $*" >> {log}')
         tool("python3", "exit 0" if "venv" in have else "exit 1")  # `import ensurepip, venv` fails
         if sudo:
