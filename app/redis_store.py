@@ -3,11 +3,13 @@
 
 Keys (the prefix ``P`` is ``linclass:``), each change made by one Lua script, atomically:
 
-* ``P{id}``, a hash: ``core`` is :meth:`Trainer.to_record` as orjson without the data and the loss history;
-  ``data`` is ``X`` as float64 then ``y`` as int64 (24 bytes a point), rewritten only when the data change.
-* ``P{id}:history``: the loss history as float64 bytes, *appended* per step, so a step costs the same however
-  long the history is. ``core["history_base"]`` is the step of its first byte's entry; the dead front left by
-  trimming is rewritten away only once it outgrows the live history.
+* ``P{id}``, a hash: ``core`` is :meth:`Trainer.to_record` as orjson without the data and the loss histories;
+  ``data`` is ``X`` as float64 then ``y`` as int64 (24 bytes a point), then the same for the ``core["n_test"]``
+  held-out points, rewritten only when the data change.
+* ``P{id}:history``: the loss history as float64 bytes (with a test set, pairs of loss and test loss, NaN for a
+  missing test loss), *appended* per step, so a step costs the same however long the history is.
+  ``core["history_base"]`` is the step of its first entry; the dead front left by trimming is rewritten away
+  only once it outgrows the live history.
 * ``P{id}:lock``: the token of the request editing the session. Edits are serialized across processes by it
   (and within one process by an asyncio lock, so only other processes' requests poll). It expires unless
   renewed, so a crashed process cannot hold a session forever; a write whose lock was lost is refused.
@@ -100,6 +102,7 @@ class _Loaded:
     history: list
     history_start: int
     history_base: int
+    test_history: list | None = None
 
 
 class RedisStore:
@@ -211,8 +214,25 @@ class RedisStore:
         await self.redis.aclose()
 
 
-def _pack(losses):
-    return np.asarray(losses, dtype="<f8").tobytes()
+def _pack(losses, test_losses=None):
+    """The losses as float64 bytes, each followed by its test loss (None as NaN) if there is a test set."""
+    if test_losses is None:
+        return np.asarray(losses, dtype="<f8").tobytes()
+    rows = np.empty((len(losses), 2), dtype="<f8")
+    rows[:, 0], rows[:, 1] = losses, np.array(test_losses, dtype=float)
+    return rows.tobytes()
+
+
+def _unpack(packed, skip, paired):
+    """``(losses, test losses or None)`` from ``_pack`` bytes, the first ``skip`` entries left out."""
+    a = np.frombuffer(packed, dtype="<f8")
+    if not paired:
+        return a[skip:].tolist(), None
+    rows = a.reshape(-1, 2)[skip:]
+    test, gaps = rows[:, 1].tolist(), np.isnan(rows[:, 1])
+    if gaps.any():
+        test = [None if gap else v for gap, v in zip(gaps, test)]
+    return rows[:, 0].tolist(), test
 
 
 def _pack_data(X, y):
@@ -225,25 +245,38 @@ def _unpack_data(data):
     return np.frombuffer(data, "<f8", 2 * n).reshape(n, 2), np.frombuffer(data, "<i8", n, offset=16 * n)
 
 
+_APART = ("X", "y", "history", "X_test", "y_test", "test_history")  # stored as bytes, not in core
+
+
 def _encode(trainer, loaded=None):
     """``(core, data, history mode, history bytes)`` to store ``trainer``, as new or over ``loaded``."""
     record = trainer.to_record()
-    start, history = record["history_start"], record["history"]
-    mode, chunk, base = _history_change(loaded, start, history) if loaded else ("set", _pack(history), start)
-    rest = {k: v for k, v in record.items() if k not in ("X", "y", "history")}
-    core = orjson.dumps({**rest, "history_base": base, "max_points": trainer.max_points})
-    return core, _pack_data(trainer.X, trainer.y), mode, chunk
+    start, history, test_history = record["history_start"], record["history"], record["test_history"]
+    if loaded:
+        mode, chunk, base = _history_change(loaded, start, history, test_history)
+    else:
+        mode, chunk, base = "set", _pack(history, test_history), start
+    rest = {k: v for k, v in record.items() if k not in _APART}
+    held = trainer.test_set
+    core = orjson.dumps({**rest, "history_base": base, "max_points": trainer.max_points,
+                         "n_test": 0 if held is None else len(held.y)})
+    data = _pack_data(trainer.X, trainer.y) + (b"" if held is None else _pack_data(held.X, held.y))
+    return core, data, mode, chunk
 
 
-def _history_change(loaded, start, history):
+def _history_change(loaded, start, history, test_history=None):
     """``(mode, bytes, history_base)``: append the new losses if the history only grew (and lost some of its
     front to trimming), else rewrite it."""
     old, old_start, base = loaded.history, loaded.history_start, loaded.history_base
     old_end, end = old_start + len(old), start + len(history)
-    grew = old_start <= start <= old_end <= end and history[: old_end - start] == old[start - old_start :]
+    kept = slice(start - old_start, None)
+    grew = old_start <= start <= old_end <= end and history[: old_end - start] == old[kept] and (
+        test_history is None if loaded.test_history is None else
+        test_history is not None and test_history[: old_end - start] == loaded.test_history[kept])
     if grew and start - base <= len(history) + 1024:
-        return "append", _pack(history[old_end - start :]), base
-    return "set", _pack(history), start
+        new = slice(old_end - start, None)
+        return "append", _pack(history[new], None if test_history is None else test_history[new]), base
+    return "set", _pack(history, test_history), start
 
 
 def _decode(sid, reply):
@@ -252,26 +285,33 @@ def _decode(sid, reply):
         raise SessionNotFound(sid)
     _, core, data, packed = reply
     record = orjson.loads(core)
-    base, max_points = record.pop("history_base"), record.pop("max_points")
-    history = np.frombuffer(packed, dtype="<f8")[record["history_start"] - base :].tolist()
-    X, y = _unpack_data(data)
-    trainer = _trainer(sid, {**record, "X": X, "y": y}, history, max_points)
-    return trainer, _Loaded(data, list(history), record["history_start"], base)
+    base, max_points, n_test = record.pop("history_base"), record.pop("max_points"), record.pop("n_test")
+    history, test_history = _unpack(packed, record["history_start"] - base, n_test > 0)
+    test_bytes = 24 * n_test
+    X, y = _unpack_data(data[: len(data) - test_bytes])
+    X_test, y_test = _unpack_data(data[len(data) - test_bytes :]) if n_test else (None, None)
+    record = {**record, "X": X, "y": y, "X_test": X_test, "y_test": y_test}
+    trainer = _trainer(sid, record, history, test_history, max_points)
+    held = None if test_history is None else list(test_history)
+    return trainer, _Loaded(data, list(history), record["history_start"], base, held)
 
 
-def _trainer(sid, record, history, max_points):
+def _trainer(sid, record, history, test_history, max_points):
     """``Trainer.from_record``, which checks a record as it would a user's upload, but for two things a stored
     record is trusted with: the parameters, which training can carry past the bound that user input is held
     to (a huge step size), and the loss history, float64 and finite already (and checking 100,000 losses
     would cost more than the step). They go through it clipped and cut short, and are put back after."""
     W, b = np.asarray(record["W"], dtype=float), np.asarray(record["b"], dtype=float)
     light = {**record, "W": np.clip(W, -MAX_ABS, MAX_ABS), "b": np.clip(b, -MAX_ABS, MAX_ABS),
-             "history": history[-1:], "history_start": record["step"]}
+             "history": history[-1:], "history_start": record["step"],
+             "test_history": None if test_history is None else test_history[-1:]}
     try:
         t = Trainer.from_record(light, max_points=max_points)
     except InvalidInput as e:
         raise RuntimeError(f"session {sid[:6]}…: the stored record is invalid ({e})") from None
     t.history, t.history_start = history, record["history_start"]
+    if test_history is not None:
+        t.test_set.history = test_history
     if not (np.array_equal(t.W, W) and np.array_equal(t.b, b)):
         t.W, t.b, t._ev = W, b, None  # _ev: the cached evaluation, of the clipped parameters
     return t

@@ -8,13 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.core.datasets import DATASETS
+from app.core.changes import KINDS as CHANGE_KINDS
+from app.core.changes import MAX_CHANGES
+from app.core.datasets import DATASETS, NOISE
+from app.core.heldout import MAX_TEST_FRACTION
 from app.core.settings import SETTING_FIELDS
 from app.core.validation import MAX_ABS
 
 Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
 Dataset = Literal[tuple(DATASETS)]
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
+NOISE_RANGES = ", ".join(f"{name} 0 to {high:g} (default {default:g})" for name, (default, high) in NOISE.items())
 
 
 class Request(BaseModel):
@@ -54,6 +58,9 @@ class SessionUpdate(SettingsChanges):
     b: list[Finite] | None = Field(None, description="K biases")
     X: list[list[Finite]] | None = Field(None, description="N×2 points")
     y: list[Annotated[int, Field(ge=0)]] | None = Field(None, description="N labels in [0, K)")
+    X_test: list[list[Finite]] | None = Field(
+        None, description="held-out points (M×2), never trained on; with y_test; [] and [] remove the test set")
+    y_test: list[Annotated[int, Field(ge=0)]] | None = Field(None, description="M held-out labels in [0, K)")
 
     def changes(self):
         return self.model_dump(exclude_none=True)
@@ -70,11 +77,56 @@ class StepRequest(Request):
 
 
 class ResetRequest(Request):
+    """Parameters back to the defaults (or random) and the history cleared; the settings are kept, and the data
+    too unless ``data`` names a preset to load. A generated preset is drawn from ``seed``: the same seed and
+    values give the same points and the same held-out split, a new seed (omit it) redraws them."""
+
     params: Literal["default", "random"] = "default"
     seed: Seed | None = None
     data: Dataset | None = Field(None, description="a preset to load; omitted keeps the current data")
     n: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="points per class (presets)")
     classes: Annotated[int, Field(ge=2, le=10)] | None = None
+    test_fraction: Annotated[float, Field(ge=0, le=MAX_TEST_FRACTION, allow_inf_nan=False)] = Field(
+        0.0, description="share of a generated preset's points held out as test data (X_test, y_test), "
+        "never trained on; only with data")
+    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="a generated preset's spread (standard deviation of its Gaussian noise): "
+        + NOISE_RANGES + "; omitted: the default. The random preset has none; only with data")
+
+
+class RestoreRequest(Request):
+    """Optional ``seed`` of the restored session's random generator."""
+
+    seed: Seed | None = None
+
+
+class Change(BaseModel):
+    """A change made during the run, at ``step``: a setting (``what`` is its name, ``value`` the new value),
+    ``data`` (value: the number of training points), ``test_data`` (the number of test points) or ``params``
+    (W, b edited by hand; no value)."""
+
+    step: Annotated[int, Field(ge=0)]
+    what: Literal[tuple(SETTING_FIELDS) + CHANGE_KINDS]
+    value: str | float | None
+
+
+class Preset(BaseModel):
+    """How the data were drawn: ``POST …/reset`` with these values and ``seed`` draws the same points again
+    (``noise`` and ``seed`` are null for the original points)."""
+
+    name: Dataset
+    seed: Seed | None
+    n: int | None
+    classes: int | None
+    noise: float | None
+    test_fraction: float
+
+
+class DivergenceWatch(BaseModel):
+    lowest: float | None
+    rises: Annotated[int, Field(ge=0)]
+    flips: Annotated[int, Field(ge=0)]
+    diverging: bool
 
 
 class SessionRecord(Request):
@@ -97,6 +149,12 @@ class SessionRecord(Request):
     last_batch: list[Annotated[int, Field(ge=0)]] | None = None
     tries: Annotated[int, Field(ge=0)] = 0
     accepted: Annotated[int, Field(ge=0)] = 0
+    X_test: list[list[Finite]] | None = None
+    y_test: list[Annotated[int, Field(ge=0)]] | None = None
+    test_history: list[Annotated[float, Field(allow_inf_nan=False)] | None] | None = None
+    changes: list[Annotated[Change, Field(strict=False)]] = []
+    divergence: Annotated[DivergenceWatch, Field(strict=False)] | None = None
+    preset: Annotated[Preset, Field(strict=False)] | None = None
 
 
 class Segment(BaseModel):
@@ -116,6 +174,11 @@ class SessionPublic(SettingsPublic):
     ``history[i]`` is the total loss after step ``history_start + i`` (step 0 is the initial loss). ``GET``
     returns the whole history; ``step`` returns only the entries it added, so its size does not grow with
     the number of steps already taken. With ``detail=summary`` the per-example arrays are ``null``.
+
+    ``diverging`` turns true as soon as the run is clearly blowing up, long before ``diverged`` (float
+    overflow): the loss ten times above its lowest value since the last change (``lowest_loss``) and still
+    rising, or, when ``2·λ·step_size ≥ 2`` (``reg_factor ≤ −1``), W reversing its direction step after
+    step. It stays true until the next reset or change; ``divergence_cause`` then says why.
     """
 
     id: str
@@ -139,9 +202,28 @@ class SessionPublic(SettingsPublic):
     history_start: int
     segments: list[Segment]
     diverged: bool
+    diverging: bool = Field(description="the run is blowing up (see above); false again after a reset or a change")
+    divergence_cause: Literal["regularization", "step_size"] | None = Field(
+        description="while diverging: 'regularization' when 2·λ·step_size ≥ 2 (0.5·λ·step_size ≥ 2 with "
+        "reg_gradient 'original'; the numerical gradient is always exact), so that the regularization's own "
+        "update multiplies W by reg_factor ≤ −1 each step; otherwise 'step_size' (too large for the data term)")
+    reg_factor: float | None = Field(
+        description="1 − c·λ·step_size (c = 2, or 0.5 for reg_gradient 'original'): what the regularization "
+        "gradient alone multiplies W by each step; null for random search")
+    lowest_loss: float = Field(description="the lowest loss since the last change, reset or edit")
     loss_evals: int
     last_batch: list[int] | None
     search: Search
+    X_test: list[list[float]] | None = Field(description="held-out points (null without a test set or in summary)")
+    y_test: list[int] | None
+    n_test: int = Field(description="the number of held-out points (0 without a test set)")
+    test_loss: float | None = Field(description="mean data loss over the held-out points (no λ Σ W²)")
+    test_accuracy: float | None
+    test_history: list[float | None] | None = Field(
+        description="test loss after each step, aligned with history (null before a test set existed); "
+        "step returns only the new entries, like history; null without a test set")
+    changes: list[Change] = Field(description=f"the last changes of the run (at most {MAX_CHANGES}), oldest first")
+    preset: Preset | None = Field(description="how the data were drawn; null once they are edited by hand")
 
 
 class ParamCheck(BaseModel):

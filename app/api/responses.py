@@ -4,6 +4,8 @@ import numpy as np
 import orjson
 from fastapi import Response
 
+from app.core import divergence
+
 
 def _fallback(value):
     """What orjson's NumPy support leaves out: non-contiguous arrays (transposes) and NumPy scalars."""
@@ -51,4 +53,20 @@ def state(sid, t, detail="full", history_from=None):
         "segments": [{"start": a, "optimizer": o} for a, o in t.segments],
         "diverged": t.diverged, "loss_evals": t.loss_evals, "last_batch": t.last_batch,
         "search": {"tries": t.tries, "accepted": t.accepted, "best_loss": ev.loss},
+        **_lesson(t, full, start),
+    }
+
+
+def _lesson(t, full, start):
+    """Divergence, held-out data, changes and preset (see :class:`app.schemas.SessionPublic`)."""
+    held, watch, factor = t.test_set, t.watch, t.reg_factor
+    test_loss, test_accuracy = t.test_evaluation
+    return {
+        "diverging": watch.diverging, "divergence_cause": divergence.cause(watch.diverging, factor),
+        "reg_factor": factor, "lowest_loss": t.evaluation.loss if watch.lowest is None else watch.lowest,
+        "X_test": np.ascontiguousarray(held.X) if full and held is not None else None,
+        "y_test": held.y if full and held is not None else None, "n_test": 0 if held is None else len(held.y),
+        "test_loss": test_loss, "test_accuracy": test_accuracy,
+        "test_history": None if held is None else held.history[start - t.history_start :],
+        "changes": t.changes, "preset": t.preset,
     }

@@ -11,7 +11,8 @@ from app.api import responses
 from app.api.deps import Config, Detail, Store
 from app.api.responses import JSON
 from app.core.trainer import Trainer
-from app.schemas import ResetRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate, StepRequest
+from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate,
+                         StepRequest)
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 SessionId = Annotated[str, "the id returned on creation"]
@@ -93,9 +94,23 @@ async def update_session(sid: SessionId, body: SessionUpdate, store: Store, deta
 @router.post("/{sid}/reset", response_model=SessionPublic)
 async def reset_session(sid: SessionId, store: Store, body: Annotated[ResetRequest | None, Body()] = None,
                         detail: Detail = "full"):
+    """Reset: the parameters back to the defaults (or random), the history cleared; settings and data kept
+    unless ``data`` loads a preset (with ``test_fraction`` held out and its spread ``noise``). To undo the
+    settings too, ``POST …/restore``."""
     body = body or ResetRequest()
     async with store.open(sid) as t:
         t.reset(**body.model_dump())
+        return JSON(responses.state(sid, t, detail))
+
+
+@router.post("/{sid}/restore", response_model=SessionPublic)
+async def restore_session(sid: SessionId, store: Store, body: Annotated[RestoreRequest | None, Body()] = None,
+                          detail: Detail = "full"):
+    """Restore defaults: everything of the original demo in the same session: its nine points (no test
+    set), the default settings and parameters; the history cleared."""
+    body = body or RestoreRequest()
+    async with store.open(sid) as t:
+        t.restore_defaults(body.seed)
         return JSON(responses.state(sid, t, detail))
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core import datasets
-from app.core.model import accuracy, default_params, random_params
+from app.core import changes as change_log
+from app.core import datasets, divergence, heldout, run_record
+from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
 from app.core.optimizers import OPTIMIZERS, Problem
 from app.core.settings import SETTING_NAMES, Settings
 from app.core.validation import InvalidInput, finite_array, labels
@@ -48,6 +49,10 @@ class Trainer:
     tries: int = 0
     accepted: int = 0
     max_points: int = 10_000
+    test_set: heldout.HeldOut | None = None  # the test set, never trained on
+    changes: list = field(default_factory=list)  # [{"step", "what", "value"}, …] (app.core.changes)
+    watch: divergence.Watch = field(default_factory=divergence.Watch)
+    preset: dict | None = None  # how the data were drawn (run_record.preset); None once edited by hand
     _ev: object = field(default=None, repr=False, compare=False)
     _rng: object = field(default=None, repr=False, compare=False)
 
@@ -61,7 +66,7 @@ class Trainer:
         W, b = default_params()
         X, y = datasets.original()
         seed = secrets.randbits(63) if seed is None else seed
-        t = cls(W, b, X, y, seed=seed, max_points=max_points)
+        t = cls(W, b, X, y, seed=seed, max_points=max_points, preset=run_record.preset("original"))
         t.update(**changes)
         t._restart()
         return t
@@ -72,6 +77,10 @@ class Trainer:
         self.last_batch = None
         self.history = [self.evaluation.loss]
         self.segments = [[0, self.settings.optimizer]]
+        self.changes = []
+        self.watch.restart()
+        if self.test_set is not None:
+            self.test_set.history = [self.test_evaluation[0]]
 
     # --- derived ----------------------------------------------------------------------------------
     @property
@@ -101,10 +110,21 @@ class Trainer:
     def accuracy(self):
         return accuracy(self.evaluation.scores, self.y)
 
+    @property
+    def test_evaluation(self):
+        """``(test loss, test accuracy)`` at the current parameters, or ``(None, None)`` without a test set."""
+        if self.test_set is None:
+            return None, None
+        return self.test_set.evaluate(self.W, self.b, self.settings.loss_type)
+
+    @property
+    def reg_factor(self):
+        return divergence.reg_factor(self.settings, REG_GRADIENTS)
+
     # --- edits ------------------------------------------------------------------------------------
     def update(self, **changes):
         """Change any settings and any of ``W, b, X, y``; all-or-nothing; never resets the history."""
-        unknown = set(changes) - set(SETTING_NAMES) - {"W", "b", "X", "y"}
+        unknown = set(changes) - set(SETTING_NAMES) - {"W", "b", "X", "y", "X_test", "y_test"}
         if unknown:
             raise InvalidInput(sorted(unknown)[0], "unknown field")
         # x + 0.0 turns a −0.0 (valid JSON) into 0.0, which is what the user means by it
@@ -126,10 +146,14 @@ class Trainer:
             raise InvalidInput("W", f"the labels need at least {y.max() + 1} classes")
         if len(y) != len(X):
             raise InvalidInput("y" if "y" in changes else "X", f"X has {len(X)} points but y has {len(y)} labels")
+        held = heldout.after_edit(self.test_set, changes, len(W), X, self.max_points - len(X), len(self.history))
         if settings.optimizer != self.settings.optimizer:
             self._mark_segment(settings.optimizer)
+        run_record.mark_edits(self, settings, W, b, X, y, held)
         self.W, self.b, self.X, self.y, self.settings = W, b, _column_major(X), y, settings
+        self.test_set = held
         self.diverged = False
+        self.watch.restart()
         self._ev = None
 
     def _mark_segment(self, optimizer):
@@ -138,26 +162,40 @@ class Trainer:
         else:
             self.segments.append([self.step, optimizer])
 
-    def reset(self, params="default", seed=None, data=None, n=None, classes=None):
-        """Parameters back to the defaults (or random), optionally new data; history cleared. All-or-nothing."""
+    def reset(self, params="default", seed=None, data=None, n=None, classes=None, test_fraction=0.0, noise=None):
+        """Parameters back to the defaults (or random), optionally new data (a preset drawn from ``seed``, with
+        ``test_fraction`` of it held out and its spread ``noise``); history cleared. All-or-nothing."""
         seed = secrets.randbits(63) if seed is None else seed
         rng = np.random.default_rng(seed)
+        run_record.check_preset_options(data, test_fraction, noise)
+        held, preset = self.test_set, self.preset
         if data == "original":
             X, y = datasets.original()
+            held, preset = None, run_record.preset("original")
         elif data is not None:
-            X, y = datasets.make(data, rng, n or 20, classes or self.classes)
+            X, y = datasets.make(data, rng, n or 20, classes or self.classes, noise)
+            X, y, X_test, y_test = heldout.split(rng, X, y, test_fraction)
+            held = None if X_test is None else heldout.HeldOut(np.asfortranarray(X_test), y_test)
+            preset = run_record.preset(data, seed, n or 20, classes or self.classes, noise, test_fraction)
         else:
             X, y = self.X, self.y
         classes = 3 if data == "original" else classes or self.classes
-        low = max(int(y.max()) + 1, MIN_CLASSES)
+        low = max(int(y.max()) + 1, MIN_CLASSES, 0 if held is None else int(held.y.max()) + 1)
         if not low <= classes <= MAX_CLASSES:
             raise InvalidInput("classes", f"must be between {low} and {MAX_CLASSES} for this data")
-        if len(X) > self.max_points:
+        if len(X) + (0 if held is None else len(held.y)) > self.max_points:
             raise InvalidInput("n", f"at most {self.max_points} points in all")
         W, b = random_params(rng, classes) if params == "random" else spread_params(classes)
         self.W, self.b, self.X, self.y, self._ev = W, b, _column_major(X), y, None
+        self.test_set, self.preset = held, preset
         self.seed, self._rng, self.rng_state = seed, rng, None
         self._restart()
+
+    def restore_defaults(self, seed=None):
+        """Everything of the original demo: its nine points, the default settings and parameters; history
+        cleared (Reset keeps the data and the settings)."""
+        self.settings = Settings()
+        self.reset(seed=seed, data="original")
 
     # --- records (export, import, shared stores) ---------------------------------------------------
     def to_record(self):
@@ -171,7 +209,7 @@ class Trainer:
             "step": self.step, "history": list(self.history), "history_start": self.history_start,
             "segments": [list(s) for s in self.segments], "seed": self.seed, "rng_state": rng_state,
             "diverged": self.diverged, "loss_evals": self.loss_evals, "last_batch": self.last_batch,
-            "tries": self.tries, "accepted": self.accepted,
+            "tries": self.tries, "accepted": self.accepted, **run_record.to_record(self),
         }
 
     @classmethod
@@ -207,6 +245,7 @@ class Trainer:
         t.diverged = bool(record.get("diverged", False))
         t.loss_evals, t.tries, t.accepted = (int(record.get(k, 0)) for k in ("loss_evals", "tries", "accepted"))
         t.last_batch = record.get("last_batch")
+        run_record.restore(t, record)
         return t
 
     # --- optimization -----------------------------------------------------------------------------
@@ -216,15 +255,21 @@ class Trainer:
         W, b, ev = self.W, self.b, self.evaluation
         new, batch, cost = [], None, 0
         accepted, self.diverged = 0, False
+        watch, held, loss_type = self.watch, self.test_set, self.settings.loss_type
+        flips_count = divergence.rule_holds(self.reg_factor)  # W's reversals say something only under the rule
+        watch.begin(ev.loss)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
             for _ in range(steps):
                 st = step_fn(problem, W, b, ev, rng)
                 if not math.isfinite(st.ev.loss):
-                    self.diverged = True
+                    self.diverged = watch.diverging = True
                     break
+                watch.observe(ev.loss, st.ev.loss, flips_count and float(np.vdot(st.W, W)) < 0)
                 W, b, ev, batch, cost = st.W, st.b, st.ev, st.batch, st.loss_evals
                 accepted += st.accepted
                 new.append(ev.loss)
+                if held is not None:
+                    held.history.append(held.evaluate(W, b, loss_type)[0])
         taken = len(new)
         if self.settings.optimizer == "random_search":
             self.tries, self.accepted = self.tries + taken, self.accepted + accepted
@@ -236,6 +281,8 @@ class Trainer:
             drop = len(self.history) - MAX_HISTORY
             del self.history[:drop]
             self.history_start += drop
+            if held is not None:
+                del held.history[:drop]
         self.rng_state = rng.bit_generator.state if self._rng is not None else self.rng_state
         return taken
 

@@ -60,7 +60,7 @@ def test_generated_requests_get_no_5xx_and_conform_to_the_schema(client):
             except Unsatisfiable:  # nothing to make invalid: no body or query, and any string is an id
                 assert mode == GenerationMode.NEGATIVE and not operation.query and not operation.body
 
-    assert len(sent) == len(OPERATIONS) == 12
+    assert len(sent) == len(OPERATIONS) == 13
     assert sum(sent.values()) >= 1000, sent
     assert not any(status >= 500 for status in statuses), statuses
     assert failures == []
