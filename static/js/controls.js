@@ -87,7 +87,7 @@ export class ParamPanel {
       const g = c.which === "W" ? state.dW[c.k][c.d] : state.db[c.k];
       c.editor.show(v);
       const grad = fixed2(g);
-      if (setText(c.grad, grad)) c.grad.classList.toggle("long", grad.length > 8);
+      if (setText(c.grad, grad)) c.grad.classList.toggle("long", grad.length >= 8);
     }
   }
 }

@@ -20,7 +20,7 @@ export class NumberEdit {
     this.value = value;
     const text = formatNumber(value, this.decimals);
     if (this.button.textContent !== text) this.button.textContent = text;
-    this.button.classList.toggle("long", text.length > 8);
+    this.button.classList.toggle("long", text.length >= 8);
     this.button.setAttribute("aria-label", `${this.name} ${text}: type a value`);
   }
 
