@@ -36,7 +36,7 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
   const floor = logY ? 10 ** Math.ceil(y[0]) : null; // where zeros are drawn: the lowest decade line
   const ranges = { x: xRange(historyStart, end), y, logY, font, labels: 0 };
   const data = [];
-  const marks = { x: [], y: [], symbol: [] };
+  const marks = { "triangle-down": { x: [], y: [] }, "triangle-up": { x: [], y: [] } };
   segments.forEach((seg, s) => {
     const from = Math.max(seg.start, historyStart);
     const to = Math.min(s + 1 < segments.length ? segments[s + 1].start : end, end);
@@ -45,8 +45,8 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
     const ys = [];
     const add = (step) => {
       let v = history[step - historyStart];
-      if (v > CEILING) { v = CEILING; mark(marks, step, v, "triangle-up"); }
-      else if (logY && v <= 0) { v = floor; mark(marks, step, v, "triangle-down"); }
+      if (v > CEILING) { v = CEILING; mark(marks["triangle-up"], step, v); }
+      else if (logY && v <= 0) { v = floor; mark(marks["triangle-down"], step, v); }
       xs.push(step);
       ys.push(v);
     };
@@ -59,28 +59,37 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
       hovertemplate: "step %{x}<br>loss %{y:.3~g}<extra>%{fullData.name}</extra>",
     });
   });
-  if (marks.x.length) data.push(thinned(marks, MAX_MARKS, font));
+  const shown = Object.entries(marks).filter(([, m]) => m.x.length);
+  if (shown.length) data.push(markTrace(shown, font));
   const ticks = axisTicks(ranges);
   ranges.labels = Math.max(...ticks.y.text.map((t) => t.length)); // the left margin follows the widest label
   const note = [
-    zeros ? "Zero losses have no place on a log scale: they are drawn on its lowest line (▼)." : "",
+    zeros ? "Zero losses have no place on a log scale: they are drawn at its bottom (▼)." : "",
     over ? `Losses above ${formatTick(CEILING)} are drawn at ${formatTick(CEILING)} (▲).` : "",
   ].filter(Boolean).join(" ");
   return { data, layout: lossLayout(ranges, false), ranges, note };
 }
 
-function mark(marks, step, v, symbol) {
+function mark(marks, step, v) {
   marks.x.push(step);
   marks.y.push(v);
-  marks.symbol.push(symbol);
 }
 
-function thinned(marks, most, font) {
-  const every = Math.ceil(marks.x.length / most);
-  const keep = (list) => list.filter((_, i) => i % every === 0);
+// One trace of ▼ and ▲ marks, each kind thinned to MAX_MARKS evenly spaced ones, its last always kept.
+function markTrace(kinds, font) {
+  const trace = { x: [], y: [], symbol: [] };
+  for (const [symbol, { x, y }] of kinds) {
+    const every = Math.ceil(x.length / MAX_MARKS);
+    x.forEach((_, i) => {
+      if (i % every !== 0 && i !== x.length - 1) return;
+      trace.x.push(x[i]);
+      trace.y.push(y[i]);
+      trace.symbol.push(symbol);
+    });
+  }
   return {
-    type: "scatter", mode: "markers", x: keep(marks.x), y: keep(marks.y), hoverinfo: "skip", cliponaxis: false,
-    marker: { symbol: keep(marks.symbol), size: Math.round(font * 0.7), color: "#1f2328" },
+    type: "scatter", mode: "markers", x: trace.x, y: trace.y, hoverinfo: "skip", cliponaxis: false,
+    marker: { symbol: trace.symbol, size: Math.round(font * 0.7), color: "#1f2328" },
   };
 }
 
@@ -112,9 +121,8 @@ export function niceCeil(v) {
 function ticks([lo, hi], count, log) {
   const vals = [];
   if (log) {
-    const first = Math.ceil(lo);
-    const every = Math.ceil((Math.floor(hi) - first + 1) / 7);
-    for (let e = first; e <= hi; e += every) vals.push(10 ** e);
+    const every = Math.max(1, niceCeil((hi - lo) / 6)); // decades between ticks: 1, 2, 5, 10, 20, 50, …
+    for (let e = Math.ceil(lo / every) * every; e <= hi; e += every) vals.push(10 ** e);
   } else {
     const step = niceCeil((hi - lo) / count);
     for (let i = Math.ceil(lo / step); i * step <= hi * (1 + 1e-12); i++) vals.push(i * step);
