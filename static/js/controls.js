@@ -1,35 +1,34 @@
-// The parameter panel (▲/▼ per parameter, hold to repeat), the sliders and the selectors. Views only: every
-// change goes through the callbacks the page wires in main.js.
+// The parameter panel: per parameter ▲ value gradient ▼ in the class's tint. ▲/▼ nudge (hold to repeat), the
+// value can be clicked to type it. Views only: every change goes through the callbacks main.js wires in.
 
-import { TINTS } from "./state.js";
+import { fixed2 } from "./format.js";
+import { NumberEdit } from "./numberedit.js";
+import { pick } from "./palette.js";
 
 export const NUDGE = 0.1;
+export const PARAM_LIMIT = 1e6; // |W|, |b| the API accepts
 const HOLD_DELAY = 350; // ms before a held ▲/▼ starts repeating
 const HOLD_EVERY = 70; // ms between repeats
 
-// Log-scale sliders: the position is log10 of the value; the regularization slider's lowest notch is λ = 0.
-export const stepSizeFromSlider = (s) => 10 ** Number(s);
-export const sliderFromStepSize = (v) => Math.log10(v);
-export const regFromSlider = (s) => (Number(s) <= -4.1 ? 0 : 10 ** Math.max(Number(s), -4));
-export const sliderFromReg = (v) => (v <= 0 ? -4.2 : Math.log10(v));
-
-// Two decimals, without the "-0.00" that toFixed gives small negative numbers.
-export const fixed2 = (v) => (Math.abs(v) < 0.005 ? 0 : v).toFixed(2);
-
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
+// Write a text only if it changed (a write costs a layout); true if it did.
+export function setText(el, text) {
+  if (el.textContent === text) return false;
+  el.textContent = text;
+  return true;
 }
 
 export class ParamPanel {
-  constructor(root, onNudge) {
-    this.root = root;
-    this.onNudge = onNudge;
+  // onNudge(which, k, d, delta); onSet(which, k, d, value); onError(message or null)
+  constructor(root, { onNudge, onSet, onError }) {
+    Object.assign(this, { root, onNudge, onSet, onError });
     this.classes = 0;
     this.cells = [];
+    this.tints = null;
   }
 
-  build(classes) {
+  build(classes, colors) {
     this.classes = classes;
+    this.tints = colors.tint;
     this.root.replaceChildren();
     for (const head of ["W[k,0]", "W[k,1]", "b[k]"]) {
       const h = document.createElement("div");
@@ -42,18 +41,22 @@ export class ParamPanel {
       for (const [name, which, d] of [[`W[${k},0]`, "W", 0], [`W[${k},1]`, "W", 1], [`b[${k}]`, "b", null]]) {
         const cell = document.createElement("div");
         cell.className = "param";
-        cell.style.background = TINTS[k % TINTS.length];
+        cell.style.background = pick(colors.tint, k);
         cell.dataset.param = name;
         const up = this.#button("▲", `increase ${name} by ${NUDGE}`, () => this.onNudge(which, k, d, +NUDGE));
-        const value = document.createElement("span");
+        const value = document.createElement("button");
+        value.type = "button";
         value.className = "value";
+        const editor = new NumberEdit(value, {
+          name, min: -PARAM_LIMIT, max: PARAM_LIMIT, onCommit: (v) => this.onSet(which, k, d, v), onError: this.onError,
+        });
         const grad = document.createElement("span");
         grad.className = "grad";
         grad.title = `∂L/∂${name}`;
         const down = this.#button("▼", `decrease ${name} by ${NUDGE}`, () => this.onNudge(which, k, d, -NUDGE));
         cell.append(up, value, grad, down);
         this.root.append(cell);
-        this.cells.push({ which, k, d, value, grad });
+        this.cells.push({ which, k, d, editor, grad });
       }
     }
   }
@@ -61,6 +64,7 @@ export class ParamPanel {
   #button(text, label, action) {
     const button = document.createElement("button");
     button.type = "button";
+    button.className = "nudge";
     button.textContent = text;
     button.setAttribute("aria-label", label);
     let timer = null;
@@ -76,15 +80,14 @@ export class ParamPanel {
     return button;
   }
 
-  update(state) {
-    if (state.W.length !== this.classes) this.build(state.W.length);
+  update(state, colors) {
+    if (state.W.length !== this.classes || colors.tint !== this.tints) this.build(state.W.length, colors);
     for (const c of this.cells) {
       const v = c.which === "W" ? state.W[c.k][c.d] : state.b[c.k];
       const g = c.which === "W" ? state.dW[c.k][c.d] : state.db[c.k];
-      setText(c.value, fixed2(v));
-      setText(c.grad, fixed2(g));
+      c.editor.show(v);
+      const grad = fixed2(g);
+      if (setText(c.grad, grad)) c.grad.classList.toggle("long", grad.length >= 8);
     }
   }
 }
-
-export { setText };

@@ -2,6 +2,7 @@
 // 1-D slice along the negative gradient or one parameter. Reads only; they never change the session.
 
 import { sessions } from "./api.js";
+import { formatNumber } from "./format.js";
 import { paramNames } from "./state.js";
 import { sliceFigure, surfaceFigure } from "./plots.js";
 
@@ -10,8 +11,9 @@ const WARN = 1e-4;
 const SURFACE_N = 61;
 
 function fmt(v) {
-  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(6) : v.toExponential(3);
+  return Math.abs(v) >= 1e-3 || v === 0 ? formatNumber(v, 6) : v.toExponential(2);
 }
+const GRADES = [["ok", "✓"], ["warn", "~"], ["bad", "✗"]]; // a sign beside the colour: not colour alone
 
 export class GradCheckPanel {
   constructor({ table, verdict }) {
@@ -30,14 +32,15 @@ export class GradCheckPanel {
     this.table.tHead.replaceChildren(head);
     const rows = check.params.map((p) => {
       const tr = document.createElement("tr");
-      const cells = [p.name + (p.kink ? " ⚠" : ""), fmt(p.analytic), fmt(p.numerical), p.rel_error.toExponential(1)];
+      const [grade, sign] = GRADES[p.rel_error < PASS ? 0 : p.rel_error < WARN ? 1 : 2];
+      const cells = [p.name + (p.kink ? " ⚠" : ""), fmt(p.analytic), fmt(p.numerical), `${sign} ${p.rel_error.toExponential(1)}`];
       for (const text of cells) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
       }
       const rel = tr.lastChild;
-      rel.className = p.rel_error < PASS ? "ok" : p.rel_error < WARN ? "warn" : "bad";
+      rel.className = grade;
       if (p.kink) tr.title = "a point sits on a hinge kink: the loss has no derivative here, the two can disagree";
       return tr;
     });

@@ -2,16 +2,22 @@
 // animation frame. Views live in their own modules; nothing here computes mathematics.
 
 import { ApiError, SerialQueue, sessions } from "./api.js";
-import { ParamPanel, regFromSlider, setText, sliderFromReg, sliderFromStepSize, stepSizeFromSlider } from "./controls.js";
+import { ParamPanel, setText } from "./controls.js";
 import { PointEditor, buildClassPicker, selectedClass } from "./editor.js";
+import { formatNumber } from "./format.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
+import { Messages } from "./messages.js";
+import { palette } from "./palette.js";
 import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
 import { Player } from "./player.js";
-import { View, parseHash, shareLink } from "./state.js";
+import { View, parseHash, readViewOptions, writeViewOptions } from "./state.js";
 import { DataTable } from "./table.js";
+import { wire } from "./wiring.js";
 
 const $ = (id) => document.getElementById(id);
 const LARGE_DATA = 2000; // points beyond which the repeated update asks for summaries only
+const FONT = { normal: 14, present: 18 }; // px of the plots' labels
+const DIVERGED = "Diverged — lower the step size or reset.";
 const OPTIMIZER_INFO = {
   gd: "Full-batch gradient descent with the analytic gradient: one loss-and-gradient evaluation per step.",
   sgd: "Each step uses the gradient of a random minibatch (circled on the plot).",
@@ -26,7 +32,13 @@ class App {
     this.renderPending = false;
     this.regionsDiv = $("regions");
     this.curveDiv = $("loss-curve");
-    this.panel = new ParamPanel($("param-grid"), (which, k, d, delta) => this.nudge(which, k, d, delta));
+    this.messages = new Messages($("toast"));
+    this.setViewOptions(readViewOptions(), false);
+    this.panel = new ParamPanel($("param-grid"), {
+      onNudge: (which, k, d, delta) => this.nudge(which, k, d, delta),
+      onSet: (which, k, d, value) => this.act((id) => sessions.update(id, this.paramsWith(which, k, d, () => value)), null, { where: $("params-msg") }),
+      onError: (text) => (text ? this.say(text, "error", $("params-msg")) : this.messages.clear($("params-msg"))),
+    });
     this.table = new DataTable($("data-table"), $("table-note"));
     this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
     this.surface = new SurfacePanel({
@@ -35,11 +47,15 @@ class App {
     });
     this.player = new Player({
       // Large data: frames carry no per-example arrays; the table catches up when the update stops.
-      step: (n) => this.act((id) => sessions.step(id, n, this.view.state.n_points > LARGE_DATA ? "summary" : "full")),
+      step: (n) => this.act((id) => sessions.step(id, n, this.view.state.n_points > LARGE_DATA ? "summary" : "full"), null, { where: $("run-msg") }),
       draw: () => this.flush(),
       onChange: (running) => {
-        $("btn-start").disabled = running;
-        $("btn-stop").disabled = !running;
+        // Focus follows the button that can act next, so that Enter on Start and then Enter stops it.
+        const [from, to] = running ? [$("btn-start"), $("btn-stop")] : [$("btn-stop"), $("btn-start")];
+        const focused = document.activeElement === from;
+        to.disabled = false;
+        if (focused) to.focus();
+        from.disabled = true;
         if (!running && this.view.state.n_points > LARGE_DATA) this.act((id) => sessions.get(id));
       },
     });
@@ -48,8 +64,26 @@ class App {
       getClass: selectedClass,
       deleteMode: () => $("delete-mode").checked,
       preview: (X, y) => this.drawRegions({ ...this.view.state, X, y }),
-      commit: (X, y) => this.act((id) => sessions.update(id, { X, y }), "data"),
+      commit: (X, y) => this.act((id) => sessions.update(id, { X, y }), "data", { where: $("plane-msg") }),
+      refuse: (text) => this.say(text, "info", $("plane-msg")),
+      info: $("point-info"),
     });
+  }
+
+  // --- view options (presentation mode, palette) ------------------------------------------------------------
+  setViewOptions(options, remember = true) {
+    this.viewOptions = options;
+    this.colors = palette(options.palette);
+    this.style = { colors: this.colors, font: options.present ? FONT.present : FONT.normal };
+    document.documentElement.classList.toggle("present", options.present);
+    $("present").checked = options.present;
+    $("original-colors").checked = this.colors.name === "original";
+    if (remember) writeViewOptions(options);
+    if (!this.view) return;
+    this.axesFont = null; // redraw the axes layers in the new size
+    this.dirty = true;
+    this.flush();
+    for (const div of [$("regions-axes"), this.regionsDiv, $("loss-axes"), this.curveDiv]) if (div.data) Plotly.Plots.resize(div);
   }
 
   // --- session lifecycle -----------------------------------------------------------------------------------
@@ -81,14 +115,14 @@ class App {
     this.say("Your session had expired (or the server restarted), so a new one was started.", "info");
   }
 
-  say(text, kind = "info") {
-    const el = $("status");
-    el.textContent = text;
-    el.className = `status ${kind}`;
+  // A message beside `where` (an element), or in the toast when `where` is null or out of view.
+  say(text, kind = "info", where = null) {
+    this.messages.show(where, text, kind);
   }
 
-  // Run a state-changing request in the serial queue and render its answer; errors are shown, not thrown.
-  act(call, key = null, { replace = false } = {}) {
+  // Run a state-changing request in the serial queue and render its answer. Errors are shown at `where` (the
+  // message place beside the control that asked), never thrown; a success clears that place.
+  act(call, key = null, { replace = false, where = null } = {}) {
     return this.queue.push(async () => {
       const sid = this.sid;
       try {
@@ -96,26 +130,29 @@ class App {
         if (sid !== this.sid) return null;
         if (replace) this.view.replace(state);
         else if (!this.view.merge(state)) this.view.replace(await sessions.get(sid));
-        if (!state.diverged && $("status").classList.contains("error")) this.say("");
+        this.messages.clear(where);
+        this.messages.clear(null);
         this.scheduleRender();
         return state;
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) await this.recover();
-        else this.say(err.message, "error");
+        else this.say(err.message, "error", where);
         return null;
       }
     }, key);
   }
 
+  // W and b with one entry replaced by change(old value).
+  paramsWith(which, k, d, change) {
+    const { W, b } = this.view.state;
+    return which === "W"
+      ? { W: W.map((row, i) => (i === k ? row.map((v, j) => (j === d ? change(v) : v)) : row)) }
+      : { b: b.map((v, i) => (i === k ? change(v) : v)) };
+  }
+
   nudge(which, k, d, delta) {
     if (this.queue.jobs.length > 2) return; // a held ▲/▼ must not pile up requests behind a slow answer
-    this.act((id) => {
-      const { W, b } = this.view.state;
-      const body = which === "W"
-        ? { W: W.map((row, i) => (i === k ? row.map((v, j) => (j === d ? round(v + delta) : v)) : row)) }
-        : { b: b.map((v, i) => (i === k ? round(v + delta) : v)) };
-      return sessions.update(id, body);
-    });
+    this.act((id) => sessions.update(id, this.paramsWith(which, k, d, (v) => round(v + delta))), null, { where: $("params-msg") });
   }
 
   // --- rendering -----------------------------------------------------------------------------------------------
@@ -138,16 +175,17 @@ class App {
 
   drawRegions(state) {
     this.frames++;
-    if (!this.regionsDiv.data) {
-      const axes = planeAxesFigure();
+    if (this.axesFont !== this.style.font) {
+      this.axesFont = this.style.font;
+      const axes = planeAxesFigure(this.style);
       Plotly.react($("regions-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
     }
-    const fig = regionsFigure(state);
+    const fig = regionsFigure(state, this.style);
     Plotly.react(this.regionsDiv, fig.data, fig.layout, { staticPlot: true, responsive: true });
   }
 
   drawLossCurve() {
-    const curve = lossFigure(this.view, $("log-y").checked);
+    const curve = lossFigure(this.view, $("log-y").checked, this.style);
     const key = JSON.stringify(curve.ranges);
     if (key !== this.lossRanges) { // the axes layer changes only when the ranges step up
       this.lossRanges = key;
@@ -155,6 +193,7 @@ class App {
       Plotly.react($("loss-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
     }
     Plotly.react(this.curveDiv, curve.data, curve.layout, { displayModeBar: false, responsive: true });
+    setText($("curve-note"), curve.note);
     const names = [...new Set(this.view.state.segments.map((seg) => seg.optimizer))];
     const legend = $("loss-legend");
     if (legend.dataset.names !== names.join()) {
@@ -171,26 +210,27 @@ class App {
   render() {
     const { state } = this.view;
     this.drawRegions(state);
-    this.panel.update(state);
-    this.table.update(state);
-    setText($("data-loss"), state.data_loss.toFixed(2));
-    setText($("reg-loss"), state.reg_loss.toFixed(2));
-    setText($("total-loss"), state.loss.toFixed(2));
-    setText($("accuracy"), `${(100 * state.accuracy).toFixed(0)} %`);
-    setText($("step-count"), String(state.step));
+    this.panel.update(state, this.colors);
+    this.table.update(state, this.colors);
+    setText($("data-loss"), formatNumber(state.data_loss));
+    setText($("reg-loss"), formatNumber(state.reg_loss));
+    setText($("total-loss"), formatNumber(state.loss));
+    setText($("accuracy"), `${formatNumber(100 * state.accuracy, 0)} %`);
+    setText($("step-count"), formatNumber(state.step, 0));
     this.drawLossCurve();
     this.syncControls(state);
-    if (state.diverged) this.say("Diverged — lower the step size or reset.", "error");
+    const run = $("run-msg");
+    if (state.diverged && this.messages.textAt(run) !== DIVERGED) this.say(DIVERGED, "error", run);
     this.surface.fillChoices(state.W.length);
-    this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error"));
+    this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error", $("surface-msg")));
   }
 
   syncControls(state) {
     const sync = (el, value) => { if (document.activeElement !== el && String(el.value) !== String(value)) el.value = value; };
-    sync($("step-size"), sliderFromStepSize(state.step_size));
-    sync($("reg"), sliderFromReg(state.reg));
-    setText($("step-size-value"), state.step_size.toFixed(5));
-    setText($("reg-value"), state.reg.toFixed(5));
+    this.stepSlider.show(state.step_size);
+    this.regSlider.show(state.reg);
+    this.stepEdit.show(state.step_size);
+    this.regEdit.show(state.reg);
     sync($("loss-type"), state.loss_type);
     sync($("optimizer"), state.optimizer);
     sync($("batch-size"), state.batch_size);
@@ -202,74 +242,19 @@ class App {
     }
     let info = OPTIMIZER_INFO[state.optimizer];
     if (state.optimizer === "numerical") info += ` Last step: ${state.loss_evals} loss evaluations.`;
-    if (state.optimizer === "random_search") info += ` Tries: ${state.search.tries}, kept: ${state.search.accepted}, best loss ${state.search.best_loss.toFixed(4)}.`;
+    if (state.optimizer === "random_search") info += ` Tries: ${state.search.tries}, kept: ${state.search.accepted}, best loss ${formatNumber(state.search.best_loss, 4)}.`;
     setText($("optimizer-info"), info);
-    buildClassPicker($("class-picker"), state.W.length);
+    buildClassPicker($("class-picker"), state.W.length, this.colors);
+    this.explainClasses(state.W.length);
   }
 
-  // --- controls ------------------------------------------------------------------------------------------------
-  wire() {
-    const patch = (key, value) => this.act((id) => sessions.update(id, { [key]: value }), key);
-    $("step-size").addEventListener("input", (e) => {
-      const v = stepSizeFromSlider(e.target.value);
-      setText($("step-size-value"), v.toFixed(5));
-      patch("step_size", v);
-    });
-    $("reg").addEventListener("input", (e) => {
-      const v = regFromSlider(e.target.value);
-      setText($("reg-value"), v.toFixed(5));
-      patch("reg", v);
-    });
-    $("loss-type").addEventListener("change", (e) => patch("loss_type", e.target.value));
-    $("optimizer").addEventListener("change", (e) => patch("optimizer", e.target.value));
-    for (const radio of document.querySelectorAll("input[name=reg-gradient]")) {
-      radio.addEventListener("change", (e) => patch("reg_gradient", e.target.value));
-    }
-    const numberField = (id, key, integer) => $(id).addEventListener("change", (e) => {
-      const v = Number(e.target.value);
-      if (e.target.value !== "" && Number.isFinite(v)) patch(key, integer ? Math.round(v) : v);
-    });
-    numberField("batch-size", "batch_size", true);
-    numberField("h", "h", false);
-    numberField("search-scale", "search_scale", false);
-    $("btn-step").addEventListener("click", () => this.act((id) => sessions.step(id, 1)));
-    $("btn-start").addEventListener("click", () => this.player.start());
-    $("btn-stop").addEventListener("click", () => this.player.stop());
-    $("btn-random").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "random" }), null, { replace: true }));
-    $("btn-reset").addEventListener("click", () => this.act((id) => sessions.reset(id, { params: "default" }), null, { replace: true }));
-    this.player.stepsPerFrame = () => {
-      const choice = $("steps-per-frame").value;
-      // auto: about 0.1 of "step size × steps" per frame, so that a small step size still moves visibly
-      return choice === "auto" ? Math.min(1000, Math.max(1, Math.round(0.1 / this.view.state.step_size))) : Number(choice);
-    };
-    $("log-y").addEventListener("change", () => this.scheduleRender());
-    $("btn-gradcheck").addEventListener("click", () => this.gradcheck.run(this.sid, this.view.state).catch((err) => this.say(err.message, "error")));
-    for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on", "slice-direction"]) {
-      $(id).addEventListener("change", () => {
-        $("surface").parentElement.classList.toggle("surface-on", this.surface.shown);
-        if (this.surface.shown) this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error"));
-        else this.surface.clear();
-      });
-    }
-    $("btn-preset").addEventListener("click", () => {
-      const data = $("preset").value;
-      const body = { params: "default", data, n: Number($("preset-n").value), classes: Number($("preset-classes").value) };
-      if (data === "original") { delete body.n; delete body.classes; }
-      this.act((id) => sessions.reset(id, body), null, { replace: true });
-    });
-    $("btn-link").addEventListener("click", () => shareLink(this.view.state, $("share-note")));
-    $("import-file").addEventListener("change", (e) => this.importFile(e.target.files[0]));
-  }
-
-  async importFile(file) {
-    if (!file) return;
-    try {
-      this.player.stop();
-      this.use(await sessions.import(JSON.parse(await file.text())));
-      setText($("share-note"), `Imported ${file.name}.`);
-    } catch (err) {
-      this.say(`Import failed: ${err.message}`, "error");
-    }
+  // The explanations speak of the classes there are.
+  explainClasses(K) {
+    if (this.explained === K) return;
+    this.explained = K;
+    for (const el of document.querySelectorAll(".k-count")) el.textContent = String(K);
+    const scores = K <= 3 ? Array.from({ length: K }, (_, k) => `s[${k}]`).join(", ") : `s[0] … s[${K - 1}]`;
+    for (const el of document.querySelectorAll(".k-scores")) el.textContent = `${K} scores ${scores}`;
   }
 }
 
@@ -277,5 +262,5 @@ const round = (v) => Math.round(v * 1e10) / 1e10;
 
 const app = new App();
 window.app = app; // for tests and the console
-app.wire();
+wire(app);
 app.start().catch((err) => app.say(`Could not start: ${err.message}`, "error"));

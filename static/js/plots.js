@@ -6,7 +6,10 @@
 // Plotly.react redraws every frame. Drawing axes is a large part of a redraw; this way a frame pays only for
 // the traces.
 
-import { CLASS_COLORS, REGION_COLORS, paramValue } from "./state.js";
+import { SYMBOLS, palette, pick } from "./palette.js";
+import { paramValue } from "./state.js";
+
+export { CEILING, OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, niceCeil } from "./curve.js";
 
 const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
 const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units
@@ -17,8 +20,7 @@ const HEAD_COS = Math.cos(Math.PI / 7);
 const HEAD_SIN = Math.sin(Math.PI / 7);
 const CELL = 2 / GRID;
 const CENTRES = Array.from({ length: GRID }, (_, i) => -1 + CELL * (i + 0.5));
-const OPTIMIZER_COLORS = { gd: "#1f4e9c", sgd: "#d9443a", numerical: "#9a4fd0", random_search: "#e08a1e" };
-const OPTIMIZER_NAMES = { gd: "gradient descent", sgd: "minibatch SGD", numerical: "numerical gradient", random_search: "random search" };
+const DEFAULT_STYLE = { colors: palette("default"), font: 14 };
 
 // argmax_k (W_k · x + b_k) on the grid; ties go to the lower class, as on the server.
 export function regionGrid(W, b) {
@@ -41,10 +43,10 @@ export function regionGrid(W, b) {
   return z;
 }
 
-function discreteScale(classes) {
+function discreteScale(classes, colors) {
   const scale = [];
   for (let k = 0; k < classes; k++) {
-    const c = REGION_COLORS[k % REGION_COLORS.length];
+    const c = pick(colors.region, k);
     scale.push([k / classes, c], [(k + 1) / classes, c]);
   }
   return scale;
@@ -86,12 +88,14 @@ export function arrowPath(w0, w1, c) {
   return [[base[0], tip[0], l[0], null, tip[0], r[0]], [base[1], tip[1], l[1], null, tip[1], r[1]]];
 }
 
-export function regionsFigure(state) {
+// style: { colors: a palette (palette.js), font: px of the axes' labels, and the points grow with it }
+export function regionsFigure(state, style = DEFAULT_STYLE) {
   const { W, b, X, y } = state;
+  const { colors, font } = style;
   const K = W.length;
   const data = [{
     type: "heatmap", x: CENTRES, y: CENTRES, z: regionGrid(W, b), zmin: -0.5, zmax: K - 0.5,
-    colorscale: discreteScale(K), showscale: false, hoverinfo: "skip", zsmooth: false,
+    colorscale: discreteScale(K, colors), showscale: false, hoverinfo: "skip", zsmooth: false,
   }, {
     // the axes through the origin, over the regions (the axes layer lies beneath them)
     type: "scatter", mode: "lines", x: [-1, 1, null, 0, 0], y: [0, 0, null, -1, 1],
@@ -108,7 +112,7 @@ export function regionsFigure(state) {
     if (arrow) { xs.push(...arrow[0]); ys.push(...arrow[1]); }
     data.push({
       type: "scatter", mode: "lines", x: xs, y: ys, hoverinfo: "skip",
-      line: { color: CLASS_COLORS[k % CLASS_COLORS.length], width: 2.5 },
+      line: { color: pick(colors.strong, k), width: 2.5 },
     });
   }
   // Beyond MAX_DRAWN points an evenly spaced sample is drawn (SVG stays fast; WebGL is not always there).
@@ -118,8 +122,8 @@ export function regionsFigure(state) {
   data.push({
     type: "scatter", mode: "markers", x: shown.map((i) => X[i][0]), y: shown.map((i) => X[i][1]),
     marker: {
-      size: small ? 5 : 11, color: shown.map((i) => CLASS_COLORS[y[i] % CLASS_COLORS.length]),
-      line: { color: "#1b1f24", width: small ? 0.5 : 1.3 },
+      size: small ? 6 : Math.round(font * 0.85), color: shown.map((i) => pick(colors.strong, y[i])),
+      symbol: shown.map((i) => pick(SYMBOLS, y[i])), line: { color: "#1b1f24", width: small ? 0.5 : 1.3 },
     },
     hoverinfo: "skip",
   });
@@ -128,96 +132,31 @@ export function regionsFigure(state) {
     type: "scatter", mode: "markers", x: batch.map((i) => X[i][0]), y: batch.map((i) => X[i][1]),
     marker: { size: 20, symbol: "circle-open", color: "#111", line: { width: 2 } }, hoverinfo: "skip",
   });
-  return { data, layout: planeLayout(false) };
+  return { data, layout: planeLayout(false, font) };
 }
 
-const PLANE_MARGIN = { l: 42, r: 8, t: 8, b: 38 };
-
-function planeLayout(axesShown) {
+function planeLayout(axesShown, font) {
   const axis = {
-    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: false, visible: axesShown,
-    ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1], mirror: true, showline: true, linecolor: "#888",
+    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: false, visible: axesShown, automargin: false,
+    ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1], ticktext: ["−1", "−0.5", "0", "0.5", "1"], mirror: true,
+    showline: true, linecolor: "#6e757d", tickfont: { size: font },
   };
+  const title = (text) => ({ text, standoff: 2, font: { size: font } });
+  // A square box (l + r = t + b) in a square div, and the ranges kept at [-1, 1] (constrain: domain): the
+  // point editor and the tests map pixels to data through these.
+  const [l, r, b] = [Math.round(font * 3.3), 10, Math.round(font * 2.9)];
   return {
-    xaxis: { ...axis, title: { text: "x[0]", standoff: 2 } },
-    yaxis: { ...axis, scaleanchor: "x", scaleratio: 1, title: { text: "x[1]", standoff: 2 } },
-    margin: PLANE_MARGIN, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: axesShown ? "#fff" : "rgba(0,0,0,0)",
+    xaxis: { ...axis, constrain: "domain", title: title("x[0]") },
+    yaxis: { ...axis, scaleanchor: "x", scaleratio: 1, constrain: "domain", title: title("x[1]") },
+    margin: { l, r, t: l + r - b, b }, showlegend: false,
+    font: { size: font, color: "#1f2328" }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: axesShown ? "#fff" : "rgba(0,0,0,0)",
   };
 }
 
-// The plane's axes layer: drawn once.
-export function planeAxesFigure() {
-  return { data: [], layout: planeLayout(true) };
+// The plane's axes layer: drawn once per font size.
+export function planeAxesFigure(style = DEFAULT_STYLE) {
+  return { data: [], layout: planeLayout(true, style.font) };
 }
-
-// The loss curve, one trace per stretch of history made by one optimizer; long histories are thinned for
-// drawing (every point's exact value stays in the session). The ranges grow in "nice" steps (1, 2, 5 × 10^k)
-// so that the axes layer is redrawn only now and then, not every frame.
-export function lossFigure(view, logY) {
-  const { history, historyStart } = view;
-  const segments = view.state.segments;
-  const end = historyStart + history.length - 1;
-  const stride = Math.max(1, Math.ceil(history.length / 4000));
-  const data = [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  segments.forEach((seg, i) => {
-    const from = Math.max(seg.start, historyStart);
-    const to = Math.min(i + 1 < segments.length ? segments[i + 1].start : end, end);
-    if (to < from) return;
-    const xs = [];
-    const ys = [];
-    const add = (step) => {
-      const v = history[step - historyStart];
-      xs.push(step);
-      ys.push(v);
-      if (!logY || v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    };
-    for (let step = from; step <= to; step += stride) add(step);
-    if (xs[xs.length - 1] !== to) add(to);
-    data.push({
-      type: "scatter", mode: xs.length > 1 ? "lines" : "markers", x: xs, y: ys, name: OPTIMIZER_NAMES[seg.optimizer],
-      line: { color: OPTIMIZER_COLORS[seg.optimizer], width: 2 }, marker: { color: OPTIMIZER_COLORS[seg.optimizer] },
-      hovertemplate: "step %{x}<br>loss %{y:.10g}<extra>%{fullData.name}</extra>",
-    });
-  });
-  const ranges = { x: [historyStart, historyStart + niceCeil(Math.max(end - historyStart, 10))], y: lossRange(lo, hi, logY), logY };
-  return { data, layout: lossLayout(ranges, false), ranges };
-}
-
-function lossRange(lo, hi, logY) {
-  if (!(lo <= hi)) return logY ? [-3, 0] : [0, 1]; // nothing drawable (a log axis of zero losses)
-  if (logY) return [Math.floor(Math.log10(lo)), Math.max(Math.ceil(Math.log10(hi)), Math.floor(Math.log10(lo)) + 1)];
-  const top = niceCeil(Math.min(hi, Number.MAX_VALUE / 10) * 1.02);
-  return [Math.min(0, lo), top];
-}
-
-// The smallest of 1, 2, 5 × 10^k that is ≥ v (v > 0).
-export function niceCeil(v) {
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-const LOSS_MARGIN = { l: 56, r: 10, t: 8, b: 40 };
-
-function lossLayout(ranges, axesShown) {
-  const shared = { visible: axesShown, zeroline: false, fixedrange: true };
-  return {
-    xaxis: { ...shared, range: ranges.x, title: { text: "step", standoff: 4 } },
-    yaxis: { ...shared, type: ranges.logY ? "log" : "linear", range: ranges.y, title: { text: "total loss", standoff: 4 } },
-    margin: LOSS_MARGIN, showlegend: false, hovermode: "closest",
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-  };
-}
-
-// The loss curve's axes layer, for the given ranges.
-export function lossAxesFigure(ranges) {
-  return { data: [], layout: lossLayout(ranges, true) };
-}
-
-export { OPTIMIZER_COLORS, OPTIMIZER_NAMES };
 
 export function surfaceFigure(surface, view, p1, p2) {
   const path = view.path;

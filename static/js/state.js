@@ -1,9 +1,5 @@
-// Client-side state: the latest server state plus the accumulated loss history and parameter path, class
-// colours, and the share-link encoding (TensorFlow-Playground style: settings in the URL hash).
-
-export const CLASS_COLORS = ["#3d6fd8", "#2e9e45", "#d9443a", "#9a4fd0", "#e08a1e", "#1aa3a3", "#c2417f", "#6b7d2a", "#7a5c3e", "#555f6d"];
-export const REGION_COLORS = ["#c9d8fb", "#c8edd0", "#f9cfcb", "#e3d0f4", "#fbe0bd", "#c4ecec", "#f2cde0", "#e2e8c6", "#e9ddd1", "#dde1e6"];
-export const TINTS = ["#dfe8fd", "#dcf3e1", "#fce1de", "#efe3f9", "#fdecd6", "#dcf4f4", "#f7e0ec", "#edf1db", "#f2eae2", "#eaedf0"];
+// Client-side state: the latest server state plus the accumulated loss history and parameter path, the view
+// options, and the share-link encoding (TensorFlow-Playground style: settings in the URL hash).
 
 export const SETTINGS = ["loss_type", "step_size", "reg", "reg_gradient", "optimizer", "batch_size", "h", "search_scale"];
 export const SHARE_MAX_POINTS = 200; // a link carries the data only up to this many points
@@ -43,8 +39,46 @@ function sameParams(a, b) {
   return a.W.length === b.W.length && a.W.every((row, k) => row[0] === b.W[k][0] && row[1] === b.W[k][1] && a.b[k] === b.b[k]);
 }
 
-export function shareHash(state) {
+// Options of the view, not of the session: remembered in this browser (localStorage) and carried by links
+// ("#present=1&palette=original"); a link's value wins over the remembered one.
+export const VIEW_DEFAULTS = { present: false, palette: "default" };
+const VIEW_STORE = "view-options";
+
+export function readViewOptions(hash = location.hash) {
+  let stored = {};
+  try {
+    stored = JSON.parse(localStorage.getItem(VIEW_STORE) ?? "{}") ?? {};
+  } catch { /* unreadable: the defaults */ }
+  const params = new URLSearchParams(hash.slice(1));
+  const options = { ...VIEW_DEFAULTS };
+  if (typeof stored.present === "boolean") options.present = stored.present;
+  if (typeof stored.palette === "string") options.palette = stored.palette;
+  if (params.has("present")) options.present = params.get("present") === "1";
+  if (params.has("palette")) options.palette = params.get("palette");
+  return options;
+}
+
+// Remember the options and show them in the address bar, keeping whatever else the hash holds.
+export function writeViewOptions(options) {
+  try {
+    localStorage.setItem(VIEW_STORE, JSON.stringify(options));
+  } catch { /* storage refused (private mode): the link still carries them */ }
+  const params = new URLSearchParams(location.hash.slice(1));
+  setViewParams(params, options);
+  const hash = params.toString();
+  history.replaceState(null, "", `${location.pathname}${location.search}${hash ? "#" + hash : ""}`);
+}
+
+function setViewParams(params, options) {
+  for (const key of Object.keys(VIEW_DEFAULTS)) {
+    if (options[key] === VIEW_DEFAULTS[key]) params.delete(key);
+    else params.set(key, key === "present" ? "1" : options[key]);
+  }
+}
+
+export function shareHash(state, viewOptions = VIEW_DEFAULTS) {
   const params = new URLSearchParams();
+  setViewParams(params, viewOptions);
   for (const key of SETTINGS) params.set(key, state[key]);
   params.set("W", JSON.stringify(state.W));
   params.set("b", JSON.stringify(state.b));
@@ -56,8 +90,8 @@ export function shareHash(state) {
 }
 
 // Put a link to this state in the address bar (and the clipboard, where allowed); say so in `note`.
-export async function shareLink(state, note) {
-  const url = `${location.origin}${location.pathname}${shareHash(state)}`;
+export async function shareLink(state, note, viewOptions) {
+  const url = `${location.origin}${location.pathname}${shareHash(state, viewOptions)}`;
   history.replaceState(null, "", url);
   const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
   const where = copied ? "Link copied: it opens this state" : "The address bar now holds a link to this state";

@@ -12,14 +12,15 @@ def test_divergence_is_reported_and_reset_recovers(demo, live_server):
     expect(demo.locator("#reg-value")).to_have_text("10.00000")
     demo.select_option("#steps-per-frame", "1000")
     demo.click("text=Start repeated update")
-    expect(demo.locator("#status")).to_have_text("Diverged — lower the step size or reset.", timeout=20_000)
+    # the message appears beside the Start button that caused it
+    expect(demo.locator("#run-msg")).to_have_text("Diverged — lower the step size or reset.", timeout=20_000)
     expect(demo.locator("#btn-start")).to_be_enabled()  # the repeated update stopped by itself
     state = session_state(demo, live_server)
     assert state["diverged"] is True and state["step_size"] == 10 and state["reg"] == 10
     demo.get_by_role("button", name="Reset", exact=True).click()  # the original parameters, the settings kept: 2.77 + 10 · 35
     expect(demo.locator("#step-count")).to_have_text("0")
     expect(demo.locator("#total-loss")).to_have_text("352.77")
-    expect(demo.locator("#status")).to_have_text("")
+    expect(demo.locator("#run-msg")).to_have_text("")  # cleared by the next success
 
 
 def test_a_lost_session_is_replaced_and_the_user_told(demo, live_server, console):
