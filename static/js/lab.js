@@ -4,7 +4,7 @@
 import { sessions } from "./api.js";
 import { formatNumber } from "./format.js";
 import { paramNames } from "./state.js";
-import { sliceFigure, surfaceFigure } from "./plots.js";
+import { drawableSurface, sliceFigure, surfaceFigure } from "./plots.js";
 
 const PASS = 1e-7;
 const WARN = 1e-4;
@@ -67,8 +67,8 @@ function verdict(check, state) {
 }
 
 export class SurfacePanel {
-  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv }) {
-    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv });
+  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note }) {
+    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note });
     this.busy = false;
     this.dirty = false;
     this.classes = 0;
@@ -104,10 +104,16 @@ export class SurfacePanel {
       const [surface, line] = await Promise.all([
         sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, this.direction.value, span, 101),
       ]);
-      const fig = surfaceFigure(surface, view, p1, p2);
-      Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
-      const slice = sliceFigure(line, this.direction.value);
-      Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
+      if (drawableSurface(surface)) {
+        this.note(null);
+        const fig = surfaceFigure(surface, view, p1, p2);
+        Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+        const slice = sliceFigure(line, this.direction.value);
+        Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
+      } else {
+        this.note(`At parameters this large, a span of ±${span} is below the precision of the numbers: reset the parameters to see the surface again.`);
+        this.clear();
+      }
     } finally {
       this.busy = false;
     }

@@ -44,6 +44,7 @@ class App {
     this.surface = new SurfacePanel({
       p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"), direction: $("slice-direction"),
       surfaceDiv: $("surface"), sliceDiv: $("slice"),
+      note: (text) => (text ? this.say(text, "info", $("surface-msg")) : this.messages.clear($("surface-msg"))),
     });
     this.player = new Player({
       // Large data: frames carry no per-example arrays; the table catches up when the update stops.

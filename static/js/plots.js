@@ -158,6 +158,16 @@ export function planeAxesFigure(style = DEFAULT_STYLE) {
   return { data: [], layout: planeLayout(true, style.font) };
 }
 
+// The lab plots' tick labels in the page's short form: at most 3 significant digits, "1.8e+304" beyond.
+const SHORT_TICKS = { tickformat: ".3~g", exponentformat: "e" };
+
+// False when the surface cannot be drawn: its span is below the precision of parameters this large (a
+// diverged run), or its losses overflowed.
+export function drawableSurface(surface) {
+  const flat = (v) => v[v.length - 1] - v[0] <= 1e-9 * Math.max(Math.abs(v[0]), Math.abs(v[v.length - 1]));
+  return !flat(surface.xs) && !flat(surface.ys) && surface.loss.every((row) => row.every(Number.isFinite));
+}
+
 export function surfaceFigure(surface, view, p1, p2) {
   const path = view.path;
   const { W, b } = view.state;
@@ -165,8 +175,8 @@ export function surfaceFigure(surface, view, p1, p2) {
     {
       type: "contour", x: surface.xs, y: surface.ys, z: surface.loss, colorscale: "Viridis", reversescale: true,
       ncontours: 24, contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" },
-      colorbar: { thickness: 10, title: { text: "L", side: "right" } },
-      hovertemplate: `${p1} %{x:.3f}<br>${p2} %{y:.3f}<br>loss %{z:.5g}<extra></extra>`,
+      colorbar: { thickness: 10, title: { text: "L", side: "right" }, ...SHORT_TICKS },
+      hovertemplate: `${p1} %{x:.4~g}<br>${p2} %{y:.4~g}<br>loss %{z:.4~g}<extra></extra>`,
     },
     {
       type: "scatter", mode: "lines+markers", x: path.map((p) => paramValue(p1, p.W, p.b)), y: path.map((p) => paramValue(p2, p.W, p.b)),
@@ -178,9 +188,9 @@ export function surfaceFigure(surface, view, p1, p2) {
     },
   ];
   const layout = {
-    xaxis: { title: { text: p1, standoff: 2 }, range: [surface.xs[0], surface.xs[surface.xs.length - 1]] },
-    yaxis: { title: { text: p2, standoff: 2 }, range: [surface.ys[0], surface.ys[surface.ys.length - 1]] },
-    margin: { l: 50, r: 10, t: 8, b: 40 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+    xaxis: { title: { text: p1, standoff: 2 }, range: [surface.xs[0], surface.xs[surface.xs.length - 1]], ...SHORT_TICKS },
+    yaxis: { title: { text: p2, standoff: 2 }, range: [surface.ys[0], surface.ys[surface.ys.length - 1]], ...SHORT_TICKS },
+    margin: { l: 64, r: 10, t: 8, b: 40 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
   };
   return { data, layout };
 }
@@ -190,15 +200,15 @@ export function sliceFigure(line, direction) {
   return {
     data: [{
       type: "scatter", mode: "lines", x: line.offsets, y: line.loss, line: { color: "#1f4e9c", width: 2 },
-      hovertemplate: "t %{x:.3f}<br>loss %{y:.5g}<extra></extra>",
+      hovertemplate: "t %{x:.4~g}<br>loss %{y:.4~g}<extra></extra>",
     }, {
       type: "scatter", mode: "markers", x: [0], y: [line.loss[Math.floor(line.loss.length / 2)]],
       marker: { size: 9, color: "#d9443a" }, hoverinfo: "skip",
     }],
     layout: {
-      xaxis: { title: { text: along, standoff: 2 }, zeroline: false },
-      yaxis: { title: { text: "loss", standoff: 2 } },
-      margin: { l: 50, r: 10, t: 6, b: 36 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+      xaxis: { title: { text: along, standoff: 2 }, zeroline: false, ...SHORT_TICKS },
+      yaxis: { title: { text: "loss", standoff: 2 }, ...SHORT_TICKS },
+      margin: { l: 64, r: 10, t: 6, b: 36 }, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
     },
   };
 }

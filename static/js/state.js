@@ -89,15 +89,15 @@ export function shareHash(state, viewOptions = VIEW_DEFAULTS) {
   return "#" + params.toString();
 }
 
-// Put a link to this state in the address bar (and the clipboard, where allowed); say so in `note`.
-export async function shareLink(state, note, viewOptions) {
+// Put a link to this state in the address bar (and the clipboard, where allowed); returns what to tell the user.
+export async function shareLink(state, viewOptions) {
   const url = `${location.origin}${location.pathname}${shareHash(state, viewOptions)}`;
   history.replaceState(null, "", url);
   const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
   const where = copied ? "Link copied: it opens this state" : "The address bar now holds a link to this state";
   const data = state.n_points > SHARE_MAX_POINTS
     ? ` (with the original data: ${state.n_points} points are too many for a link; use Export)` : "";
-  note.textContent = `${where}${data}.`;
+  return `${where}${data}.`;
 }
 
 // The body of POST /api/sessions that recreates a shared state, or null if the hash holds none.

@@ -13,7 +13,7 @@ export function wire(app) {
   const say = (where) => (text) => (text ? app.say(text, "error", where) : app.messages.clear(where));
 
   // Step size and λ: a log slider each, and the value beside it can be typed.
-  const stepSize = (v) => { app.stepEdit.show(v); patch("step_size", v, $("run-msg")); };
+  const stepSize = (v) => { app.stepEdit.show(v); patch("step_size", v, $("step-msg")); };
   const reg = (v) => { app.regEdit.show(v); patch("reg", v, $("loss-msg")); };
   app.stepSlider = new LogSlider($("step-size"), {
     fromSlider: stepSizeFromSlider, toSlider: sliderFromStepSize, min: 1e-4, max: 10, onChange: stepSize,
@@ -22,7 +22,7 @@ export function wire(app) {
     fromSlider: regFromSlider, toSlider: sliderFromReg, min: 1e-4, max: 10, zero: true, onChange: reg,
   });
   app.stepEdit = new NumberEdit($("step-size-value"), {
-    name: "Step size", min: 1e-6, max: 1000, decimals: 5, onError: say($("run-msg")),
+    name: "Step size", min: 1e-6, max: 1000, decimals: 5, onError: say($("step-msg")),
     onCommit: (v) => { app.stepSlider.show(v); stepSize(v); },
   });
   app.regEdit = new NumberEdit($("reg-value"), {
@@ -31,14 +31,14 @@ export function wire(app) {
   });
 
   $("loss-type").addEventListener("change", (e) => patch("loss_type", e.target.value, $("loss-msg")));
-  $("optimizer").addEventListener("change", (e) => patch("optimizer", e.target.value, $("run-msg")));
+  $("optimizer").addEventListener("change", (e) => patch("optimizer", e.target.value, $("optimizer-msg")));
   for (const radio of document.querySelectorAll("input[name=reg-gradient]")) {
     radio.addEventListener("change", (e) => patch("reg_gradient", e.target.value, $("loss-msg")));
   }
   const numberField = (id, key, integer) => $(id).addEventListener("change", (e) => {
     const v = Number(e.target.value);
-    if (e.target.value !== "" && Number.isFinite(v)) patch(key, integer ? Math.round(v) : v, $("run-msg"));
-    else app.say(`${key.replace("_", " ")} must be a number.`, "error", $("run-msg"));
+    if (e.target.value !== "" && Number.isFinite(v)) patch(key, integer ? Math.round(v) : v, $("optimizer-msg"));
+    else app.say(`${key.replace("_", " ")} must be a number.`, "error", $("optimizer-msg"));
   });
   numberField("batch-size", "batch_size", true);
   numberField("h", "h", false);
@@ -77,7 +77,7 @@ export function wire(app) {
     if (data === "original") { delete body.n; delete body.classes; }
     app.act((id) => sessions.reset(id, body), null, { replace: true, where: $("preset-msg") });
   });
-  $("btn-link").addEventListener("click", () => shareLink(app.view.state, $("share-note"), app.viewOptions));
+  $("btn-link").addEventListener("click", async () => app.say(await shareLink(app.view.state, app.viewOptions), "info", $("share-note")));
   $("import-file").addEventListener("change", (e) => importFile(app, e.target.files[0]));
 }
 

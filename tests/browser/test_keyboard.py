@@ -73,10 +73,10 @@ def test_a_typed_value_out_of_range_is_refused_beside_the_field(demo, live_serve
     field.fill("5000")
     field.press("Enter")
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(demo.locator("#run-msg")).to_contain_text("Step size must be a number from")
+    expect(demo.locator("#step-msg")).to_contain_text("Step size must be a number from")
     field.fill("0.5")
     field.press("Enter")
-    expect(demo.locator("#run-msg")).to_have_text("")
+    expect(demo.locator("#step-msg")).to_have_text("")
     assert session_state(demo, live_server)["step_size"] == 0.5
 
 

@@ -10,20 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import session_state
-
-
-def to_pixels(page, x, y):
-    """Page coordinates of the data point (x, y) on the region plot."""
-    return page.evaluate(
-        """([x, y]) => {
-          const gd = document.getElementById('regions');
-          const { xaxis, yaxis } = gd._fullLayout;
-          const r = gd.getBoundingClientRect();
-          return [r.left + xaxis._offset + (x + 1) / 2 * xaxis._length,
-                  r.top + yaxis._offset + (1 - y) / 2 * yaxis._length];
-        }""",
-        [x, y],
-    )
+from tests.browser.helpers import to_pixels
 
 
 def rows(page):

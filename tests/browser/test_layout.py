@@ -107,6 +107,12 @@ def test_a_diverged_run_near_1e150_fits(page, live_server, console, viewport):
     assert page.inner_text("[data-param='W[0,0]'] .value") == f"{state['W'][0][0]:.1e}"  # three exponent digits: one decimal
     if viewport == (1024, 768):
         assert projector_parts(page) == {}
+    else:  # the lab panels too: their numbers fit, and a surface below the numbers' precision is explained
+        page.click("text=Run gradient check")
+        expect(page.locator("#gradcheck-table tbody tr")).to_have_count(9)
+        page.check("#surface-on")
+        expect(page.locator("#surface-msg")).to_contain_text("below the precision")
+        assert overflows(page) == []
     assert console == []
 
 
