@@ -5,7 +5,10 @@ import os
 from dataclasses import dataclass
 
 _KINDS = (("max_sessions", int), ("idle_timeout", float), ("max_points", int), ("max_body", int),
-          ("session_store", str))
+          ("session_store", str), ("max_memory_mb", float), ("max_sessions_per_address", int),
+          ("create_rate", float), ("create_burst", int))
+_POSITIVE = ("max_sessions", "idle_timeout", "max_points", "max_body", "max_memory_mb", "max_sessions_per_address",
+             "create_rate", "create_burst")
 
 
 @dataclass(frozen=True)
@@ -16,8 +19,19 @@ class Config:
     max_body: int = 2 * 1024 * 1024  # bytes; larger requests get a 413
     session_store: str = "memory"  # or redis://host:port/db, shared by several server processes
 
+    # --- Sharing one server fairly (issue 10; enforced by both stores, see app/session_limits.py) ----------
+    # All sessions together stay within this many MB (accounted, see session_limits.session_bytes); beyond it,
+    # and beyond max_sessions, the least recently used idle session of the address holding the most goes.
+    max_memory_mb: float = 1024.0
+    # Live sessions one client address may hold (at least a class behind one NAT); creating one more evicts
+    # that address's own least recently used idle session.
+    max_sessions_per_address: int = 200
+    # New sessions one address may create: a burst of create_burst, then create_rate a second; beyond, 429.
+    create_rate: float = 2.0
+    create_burst: int = 200
+
     def __post_init__(self):
-        for name in ("max_sessions", "idle_timeout", "max_points", "max_body"):
+        for name in _POSITIVE:
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be positive and finite, not {value!r}")
@@ -36,3 +50,8 @@ class Config:
                     raise ValueError(f"{var} must be {'an integer' if kind is int else 'a number'}, "
                                      f"not {value!r}") from None
         return cls(**kw)
+
+    def store_limits(self):
+        """The keyword arguments of the session stores' limits."""
+        return {"max_bytes": round(self.max_memory_mb * 2**20), "per_address": self.max_sessions_per_address,
+                "create_rate": self.create_rate, "create_burst": self.create_burst}

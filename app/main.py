@@ -15,8 +15,8 @@ def make_store(config):
     if config.session_store.startswith("redis://"):
         from app.redis_store import RedisStore
 
-        return RedisStore(config.session_store, config.max_sessions, config.idle_timeout)
-    return MemoryStore(config.max_sessions, config.idle_timeout)
+        return RedisStore(config.session_store, config.max_sessions, config.idle_timeout, **config.store_limits())
+    return MemoryStore(config.max_sessions, config.idle_timeout, **config.store_limits())
 
 
 def create_app(config=None):
