@@ -9,9 +9,8 @@ of another kind):
 * ``P meta:owner`` and ``P meta:size``, hashes: each live session's owner (client address) and accounted
   bytes; ``P meta:total`` the bytes of all; ``P meta:obytes`` a hash of each owner's bytes.
 * ``P meta:o:{owner}``, a sorted set of that owner's ids by last use.
-* ``P meta:rank:n`` and ``P meta:rank:b``: owners by sessions, resp. bytes in 64 KB steps, times 2^32, plus
-  how long ago (s) their least recently used session was used: the heaviest owner ranks first, and
-  between equals the one whose oldest session is oldest.
+* ``P meta:rank:n`` and ``P meta:rank:b``: owners by their number of sessions, resp. bytes in 64 KB steps
+  (the heaviest gives way first).
 * ``P meta:rate:{owner}``, a hash: the owner's creation tokens and when they were counted.
 """
 
@@ -22,21 +21,16 @@ local function now_ms()
 end
 
 local function rerank(P, owner)
-  local mine = P .. 'meta:o:' .. owner
-  local n = redis.call('ZCARD', mine)
+  local n = redis.call('ZCARD', P .. 'meta:o:' .. owner)
   if n == 0 then
     redis.call('ZREM', P .. 'meta:rank:n', owner)
     redis.call('ZREM', P .. 'meta:rank:b', owner)
     redis.call('HDEL', P .. 'meta:obytes', owner)
     return
   end
-  local head = redis.call('ZRANGE', mine, 0, 0, 'WITHSCORES')
-  local age = 4294967295 - math.floor(tonumber(head[2]) / 1000)
   local bytes = tonumber(redis.call('HGET', P .. 'meta:obytes', owner) or '0')
-  -- integers below 2^53, written in full (Lua's own number format keeps 14 digits)
-  redis.call('ZADD', P .. 'meta:rank:n', string.format('%.0f', math.min(n, 2097151) * 4294967296 + age), owner)
-  redis.call('ZADD', P .. 'meta:rank:b',
-             string.format('%.0f', math.min(math.floor(bytes / 65536), 2097151) * 4294967296 + age), owner)
+  redis.call('ZADD', P .. 'meta:rank:n', n, owner)
+  redis.call('ZADD', P .. 'meta:rank:b', string.format('%.0f', math.floor(bytes / 65536)), owner)
 end
 
 -- forget a session: its keys (not its lock, whose holder then finds the session gone) and its accounting
@@ -88,14 +82,36 @@ local function oldest_idle(P, owner, keep)
   return nil
 end
 
--- evict from the heaviest owner by `rank` (or an equal one); false if none of them has an idle session
+local function head(P, owner)
+  return tonumber(redis.call('ZRANGE', P .. 'meta:o:' .. owner, 0, 0, 'WITHSCORES')[2] or '0')
+end
+
+-- evict the least recently used idle session of the heaviest owner by `rank`: between equals, of the one whose
+-- least recently used session is oldest; if none of them has an idle session, of the next heavier ones
 local function evict_heaviest(P, rank, keep)
-  local top = redis.call('ZREVRANGE', P .. rank, 0, 7, 'WITHSCORES')
+  local top = redis.call('ZREVRANGE', P .. rank, 0, 0, 'WITHSCORES')
   if #top == 0 then return false end
-  local weight = math.floor(tonumber(top[2]) / 4294967296)
-  for i = 1, #top, 2 do
-    if math.floor(tonumber(top[i + 1]) / 4294967296) ~= weight then break end
-    local sid = oldest_idle(P, top[i], keep)
+  local weight = top[2]
+  if redis.call('ZCOUNT', P .. rank, weight, weight) > 16 then
+    -- many as heavy (every one with one session, say): the first of them in the global order of last use
+    for _, sid in ipairs(redis.call('ZRANGE', P .. 'meta:used', 0, 63)) do
+      local owner = redis.call('HGET', P .. 'meta:owner', sid)
+      if sid ~= keep and owner and redis.call('ZSCORE', P .. rank, owner) == weight
+         and redis.call('EXISTS', P .. 'l:' .. sid) == 0 then
+        remove(P, sid)
+        return true
+      end
+    end
+  end
+  local tied = redis.call('ZREVRANGEBYSCORE', P .. rank, weight, weight, 'LIMIT', 0, 16)
+  local heads = {}
+  for _, owner in ipairs(tied) do heads[owner] = head(P, owner) end
+  table.sort(tied, function(a, b) return heads[a] < heads[b] end)
+  for _, owner in ipairs(redis.call('ZREVRANGEBYSCORE', P .. rank, '(' .. weight, '-inf', 'LIMIT', 0, 8)) do
+    table.insert(tied, owner)
+  end
+  for _, owner in ipairs(tied) do
+    local sid = oldest_idle(P, owner, keep)
     if sid then remove(P, sid) return true end
   end
   return false

@@ -11,7 +11,8 @@
   behind one NAT, keeps working, and only that address's oldest idle tab goes.
 * **All together.** Beyond ``max_sessions`` sessions or ``max_bytes`` accounted bytes the store evicts the
   least recently used idle session *of the owner holding the most* (sessions, resp. bytes, in 64 KB steps;
-  between equals, the one whose oldest session is oldest), so a flood evicts only its sender's sessions.
+  between equals, the one whose oldest session is oldest), so a flood evicts only its sender's sessions. If
+  that owner has no idle session (its one session is the one growing), the next heaviest gives way.
 * **Never in flight.** A session with a request running or waiting on it is never evicted; the limits are
   exceeded by at most the sessions in flight until the next change brings them back.
 """

@@ -173,12 +173,14 @@ class MemoryStore:
         return False
 
     def _evict_from_heaviest(self, weight, keep):
-        """Evict the least recently used idle session of the owner with the greatest ``weight``; between
-        equals, of the one whose least recently used session is oldest."""
+        """Evict the least recently used idle session of the owner with the greatest ``weight`` (between equals,
+        of the one whose least recently used session is oldest); if none of those has one, of the next."""
+        def order(owner):
+            return -weight(owner), next(iter(owner.sessions.values())).used
         top = max(map(weight, self._owners.values()))
-        heaviest = sorted((o for o in self._owners.values() if weight(o) == top),
-                          key=lambda o: next(iter(o.sessions.values())).used)
-        return any(self._evict_oldest_idle(o, keep) for o in heaviest)
+        heaviest = sorted((o for o in self._owners.values() if weight(o) == top), key=order)
+        return any(self._evict_oldest_idle(o, keep) for o in heaviest) or \
+            any(self._evict_oldest_idle(o, keep) for o in sorted(self._owners.values(), key=order))
 
     def _shrink(self, keep):
         """Back within the limits, never evicting ``keep`` (the session just created or changed)."""
