@@ -164,7 +164,9 @@ return 0""",
     "open": """
 local P, sid = ARGV[1], ARGV[2]
 if redis.call('EXISTS', P .. 's:' .. sid) == 0 then return {0} end
-if ARGV[4] ~= '' and not redis.call('SET', P .. 'l:' .. sid, ARGV[4], 'NX', 'PX', ARGV[5]) then return {1} end
+local lock = P .. 'l:' .. sid
+if ARGV[4] ~= '' and redis.call('GET', lock) ~= ARGV[4]  -- (held by this token already: a repeated call)
+   and not redis.call('SET', lock, ARGV[4], 'NX', 'PX', ARGV[5]) then return {1} end
 touch(P, sid, tonumber(ARGV[3]))
 local v = redis.call('HMGET', P .. 's:' .. sid, 'core', 'data')
 return {2, v[1], v[2], redis.call('GET', P .. 'h:' .. sid) or ''}""",

@@ -40,6 +40,9 @@ MAX_CONNECTIONS = 64  # to Redis, per process, for requests
 LEASE_CONNECTIONS = 8  # and for lease renewals, which must never queue behind requests
 SOCKET_TIMEOUT = 5.0  # seconds for one Redis reply: a frozen Redis fails requests, not holds them for long
 RECORD_OVERHEAD = 512  # bytes Redis spends on a session's keys and index entries, beyond their values
+# Scripts that may run twice to the same effect (a second acquisition by the same token is the first), and so
+# are repeated once when a connection turns out dead; the others change the store and are not.
+_REPEATABLE = {"open", "count", "renew", "release"}
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,17 @@ class RedisStore:
 
     async def _run(self, script, args, keys=(), lease=False):
         scripts, slots = (self._lease_scripts, self._lease_connections) if lease else (self._scripts, self._connections)
-        try:
-            async with slots:
-                return await scripts[script](keys=list(keys), args=args)
-        except (RedisConnectionError, RedisTimeoutError) as e:
-            raise StoreUnavailable(f"the session store is unreachable ({type(e).__name__})") from e
+        for attempt in (1, 2):
+            try:
+                async with slots:
+                    return await scripts[script](keys=list(keys), args=args)
+            except (RedisConnectionError, RedisTimeoutError) as e:
+                if attempt == 1 and script in _REPEATABLE and isinstance(e, RedisConnectionError):
+                    continue  # a pooled connection to a server that restarted since: once more, on a new one
+                text = f"the session store is unreachable ({type(e).__name__})"
+                if script not in _REPEATABLE:  # the script may have run, its answer lost
+                    text += "; the change may or may not have been applied: retry it with If-Match"
+                raise StoreUnavailable(text) from e
 
     async def create(self, trainer, owner="unknown"):
         sid = new_id()
