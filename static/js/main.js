@@ -81,6 +81,16 @@ class App {
     this.say("Your session had expired (or the server restarted), so a new one was started.", "info");
   }
 
+  // A change was refused (412): the session had moved on, changed elsewhere or by a retry that was applied.
+  async reload() {
+    this.player.stop();
+    const state = await sessions.get(this.sid).catch(() => null);
+    if (!state) return this.recover();
+    this.view.replace(state);
+    this.scheduleRender();
+    this.say("The session had changed (elsewhere, or by a retried request); showing its current state.", "info");
+  }
+
   say(text, kind = "info") {
     const el = $("status");
     el.textContent = text;
@@ -101,6 +111,7 @@ class App {
         return state;
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) await this.recover();
+        else if (err instanceof ApiError && err.status === 412) await this.reload();
         else this.say(err.message, "error");
         return null;
       }
