@@ -17,6 +17,7 @@
   exceeded by at most the sessions in flight until the next change brings them back.
 """
 
+import heapq
 import ipaddress
 import math
 import re
@@ -106,3 +107,38 @@ class CreationRate:
             self._buckets[owner] = (tokens, now)
             raise TooManySessions(max(1, math.ceil((1 - tokens) / self.rate)))
         self._buckets[owner] = (tokens - 1, now)
+
+
+class Ranking:
+    """Owners by an integer weight, the heaviest found in O(log n): buckets of owners by weight, and a heap of
+    the weights that have owners (each at most once in it)."""
+
+    def __init__(self):
+        self._buckets, self._heap, self._queued = {}, [], set()
+
+    def move(self, owner, old, new):
+        """``owner``'s weight changed from ``old`` to ``new`` (None: not ranked)."""
+        if old == new:
+            return
+        if old is not None:
+            bucket = self._buckets[old]
+            bucket.discard(owner)
+            if not bucket:
+                del self._buckets[old]
+        if new is not None:
+            self._buckets.setdefault(new, set()).add(owner)
+            if new not in self._queued:
+                heapq.heappush(self._heap, -new)
+                self._queued.add(new)
+
+    def descending(self):
+        """``(weight, owners)`` from the heaviest down (the rest sorted only if asked for); ``owners`` is the
+        ranking's own set: copy it before changing weights."""
+        while self._heap and -self._heap[0] not in self._buckets:
+            self._queued.discard(-heapq.heappop(self._heap))
+        if not self._heap:
+            return
+        top = -self._heap[0]
+        yield top, self._buckets[top]
+        for weight in sorted((w for w in self._buckets if w < top), reverse=True):
+            yield weight, self._buckets[weight]

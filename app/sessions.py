@@ -14,13 +14,14 @@ applied one after another and none is lost.
 """
 
 import asyncio
+import itertools
 import secrets
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from app.session_limits import BYTES_STEP, CreationRate, Limits, is_session_id, session_bytes
+from app.session_limits import BYTES_STEP, CreationRate, Limits, Ranking, is_session_id, session_bytes
 
 WAITED = 0.05  # seconds: a request that waited longer for its lock checks that its client is still there
 
@@ -73,6 +74,7 @@ class MemoryStore:
         self.max_sessions, self.idle_timeout, self.clock = max_sessions, idle_timeout, clock
         self._entries = OrderedDict()  # id -> entry, least recently used first
         self._owners = {}  # owner -> _Owner, only owners with sessions
+        self._by_count, self._by_bytes = Ranking(), Ranking()  # of the _Owner objects
         self._bytes = 0
         self._rate = CreationRate(self.limits.create_rate, self.limits.create_burst, clock)
 
@@ -87,9 +89,10 @@ class MemoryStore:
         self._expire()
         self._rate.take(owner)
         entry = _Entry(new_id(), trainer, owner, self.clock())
-        self._entries[entry.sid] = entry
-        self._owners.setdefault(owner, _Owner()).sessions[entry.sid] = entry
-        self._resize(entry)
+        mine = self._owners.setdefault(owner, _Owner())
+        before = _weights(mine)
+        self._entries[entry.sid] = mine.sessions[entry.sid] = entry
+        self._resize(entry, before)
         self._shrink(entry)
         return entry.sid
 
@@ -150,18 +153,28 @@ class MemoryStore:
         pass
 
     # --- accounting and eviction (see app.session_limits) ------------------------------------------------
-    def _resize(self, entry):
+    def _rerank(self, owner, before):
+        after = _weights(owner)
+        self._by_count.move(owner, before[0], after[0])
+        self._by_bytes.move(owner, before[1], after[1])
+
+    def _resize(self, entry, before=None):
+        owner = self._owners[entry.owner]
+        before = before or _weights(owner)
         size = session_bytes(entry.trainer)
         self._bytes += size - entry.size
-        self._owners[entry.owner].bytes += size - entry.size
+        owner.bytes += size - entry.size
         entry.size = size
+        self._rerank(owner, before)
 
     def _remove(self, entry):
         del self._entries[entry.sid]
         owner = self._owners[entry.owner]
+        before = _weights(owner)
         del owner.sessions[entry.sid]
         owner.bytes -= entry.size
         self._bytes -= entry.size
+        self._rerank(owner, before)
         if not owner.sessions:
             del self._owners[entry.owner]
 
@@ -172,22 +185,33 @@ class MemoryStore:
                 return True
         return False
 
-    def _evict_from_heaviest(self, weight, keep):
+    def _evict_from_heaviest(self, ranking, weight, keep):
         """Evict the least recently used idle session of the owner with the greatest ``weight`` (between equals,
         of the one whose least recently used session is oldest); if none of those has one, of the next."""
-        def order(owner):
-            return -weight(owner), next(iter(owner.sessions.values())).used
-        top = max(map(weight, self._owners.values()))
-        heaviest = sorted((o for o in self._owners.values() if weight(o) == top), key=order)
-        return any(self._evict_oldest_idle(o, keep) for o in heaviest) or \
-            any(self._evict_oldest_idle(o, keep) for o in sorted(self._owners.values(), key=order))
+        for top, owners in ranking.descending():
+            if len(owners) > 16:  # many as heavy (each with one session, say): the first of theirs in the LRU order
+                for entry in itertools.islice(self._entries.values(), 64):
+                    if entry is not keep and not entry.users and weight(self._owners[entry.owner]) == top:
+                        self._remove(entry)
+                        return True
+            owners = sorted(owners, key=lambda o: next(iter(o.sessions.values())).used)
+            if any(self._evict_oldest_idle(o, keep) for o in owners):
+                return True
+        return False
 
     def _shrink(self, keep):
         """Back within the limits, never evicting ``keep`` (the session just created or changed)."""
-        own = self._owners[keep.owner]
-        while len(own.sessions) > self.limits.per_address and self._evict_oldest_idle(own, keep):
+        mine, limits = self._owners[keep.owner], self.limits
+        while len(mine.sessions) > limits.per_address and self._evict_oldest_idle(mine, keep):
             pass
-        while len(self._entries) > self.max_sessions and self._evict_from_heaviest(lambda o: len(o.sessions), keep):
+        while len(self._entries) > self.max_sessions and \
+                self._evict_from_heaviest(self._by_count, lambda o: len(o.sessions), keep):
             pass
-        while self._bytes > self.limits.max_bytes and self._evict_from_heaviest(lambda o: o.bytes // BYTES_STEP, keep):
+        while self._bytes > limits.max_bytes and \
+                self._evict_from_heaviest(self._by_bytes, lambda o: o.bytes // BYTES_STEP, keep):
             pass
+
+
+def _weights(owner):
+    """An owner's weights in the two rankings: its sessions, and its bytes in steps (None: it has none)."""
+    return (len(owner.sessions), owner.bytes // BYTES_STEP) if owner.sessions else (None, None)

@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.api import responses
 from app.core.trainer import Trainer
 from app.main import create_app
-from app.session_limits import Limits, owner_key, session_bytes
+from app.session_limits import Limits, Ranking, owner_key, session_bytes
 
 BIG = {"X": [[(i % 37) / 37 - 0.5, (i % 41) / 41 - 0.5] for i in range(2000)], "y": [i % 3 for i in range(2000)]}
 
@@ -188,3 +188,19 @@ def test_ipv6_hosts_share_their_64_network_cap(config):
         c = new(client, "2001:db8::3")  # the same /64: over its cap of 2
         other = new(client, "2001:db8:0:1::1")
         assert [alive(client, sid) for sid in (a, b, c, other)] == [False, True, True, True]
+
+
+def test_the_ranking_finds_the_heaviest_as_a_sort_would():
+    """Random weight changes against a plain dictionary sorted each time."""
+    rng = np.random.default_rng(7)
+    ranking, weights = Ranking(), {}
+    for _ in range(3000):
+        owner = int(rng.integers(40))
+        new = None if rng.random() < 0.2 else int(rng.integers(6))
+        ranking.move(owner, weights.get(owner), new)
+        if new is None:
+            weights.pop(owner, None)
+        else:
+            weights[owner] = new
+        expected = [(w, {o for o, v in weights.items() if v == w}) for w in sorted(set(weights.values()), reverse=True)]
+        assert [(w, set(owners)) for w, owners in ranking.descending()] == expected
