@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.core.datasets import DATASETS
-from app.core.records import MAX_COUNT
 from app.core.settings import SETTING_FIELDS
 from app.core.trainer import MAX_HISTORY
 from app.core.validation import MAX_ABS
@@ -18,7 +17,7 @@ from app.core.validation import MAX_ABS
 Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
 Dataset = Literal[tuple(DATASETS)]
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
-Count = Annotated[int, Field(ge=0, lt=MAX_COUNT)]  # exact in JavaScript too
+Count = Annotated[int, Field(ge=0, lt=2**53)]  # exact in JavaScript too
 
 
 class Request(BaseModel):

@@ -2,21 +2,22 @@
 of the settings, parameters and data, which :meth:`Trainer.update` makes. Each function returns the clean
 value or raises :class:`InvalidInput` naming the field; none keeps anything it was not asked for.
 
-Every count is an integer in [0, 2^53): JSON numbers beyond that are not exact in JavaScript, and the
-step count only ever grows from what was imported, by at most 10,000 a request.
+Every count is an integer in [0, 2^63), which JSON libraries write exactly (the API's import holds them to
+[0, 2^53), exact in JavaScript too, see :mod:`app.schemas`); counts only grow, by at most 10,000 a request,
+so a session imported at that bound can train on (and be stored and read back) for 9·10^14 requests more.
 """
 
 import math
 
 from app.core.validation import InvalidInput
 
-MAX_COUNT = 2**53
+MAX_COUNT = 2**63
 PCG64_KEYS = {"bit_generator", "state", "has_uint32", "uinteger"}
 
 
 def count(name, value, high=MAX_COUNT):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < high:
-        raise InvalidInput(name, f"must be an integer in [0, {'2^53' if high == MAX_COUNT else high})")
+        raise InvalidInput(name, f"must be an integer in [0, {'2^63' if high == MAX_COUNT else high})")
     return value
 
 

@@ -130,6 +130,8 @@ class Trainer:
         if settings.optimizer != self.settings.optimizer:
             self._mark_segment(settings.optimizer)
         self.W, self.b, self.X, self.y, self.settings = W, b, _column_major(X), y, settings
+        if "X" in changes or "y" in changes:
+            self.last_batch = None  # it indexed the old points
         self.diverged = False
         self._ev = None
 
@@ -186,7 +188,7 @@ class Trainer:
             start = records.count("history_start", record["history_start"])
             history = records.history(record["history"], start, step, MAX_HISTORY)
             segments = records.segments(record["segments"], OPTIMIZERS, start, step, MAX_HISTORY)
-            seed = records.count("seed", record["seed"], high=2**63)
+            seed = records.count("seed", record["seed"])
             rng_state = records.rng_state(record.get("rng_state"))
             counts = {k: records.count(k, record.get(k, 0)) for k in ("loss_evals", "tries", "accepted")}
             last_batch = records.last_batch(record.get("last_batch"), len(t.y))

@@ -109,6 +109,31 @@ def test_the_largest_counts_are_accepted_and_the_session_keeps_working(client, r
     assert client.post("/api/sessions/import", json=exported).status_code == 201
 
 
+def test_counts_trained_past_the_import_bound_keep_working(client, record):
+    """The bound is on what is imported; a session trains on past it, and each store reads it back."""
+    top = 2**53 - 1
+    big = {**record, "step": top, "history_start": top - len(record["history"]) + 1,
+           "segments": [[0, "sgd"], [top - 2, "random_search"]], "tries": top, "accepted": 0}
+    sid = client.post("/api/sessions/import", json=big).json()["id"]
+    for _ in range(2):
+        r = client.post(f"/api/sessions/{sid}/step", json={"steps": 10_000}, params={"detail": "summary"})
+        assert r.status_code == 200 and r.json()["search"]["tries"] == r.json()["step"]
+    assert r.json()["step"] == top + 20_000
+    for path in ("", "/export", "/gradcheck"):
+        assert client.get(f"/api/sessions/{sid}{path}").status_code == 200
+    exported = client.get(f"/api/sessions/{sid}/export").json()
+    assert client.post("/api/sessions/import", json=exported).json()["detail"][0]["msg"].startswith("step")
+
+
+def test_new_data_forget_the_last_minibatch_which_indexed_the_old_points(client):
+    sid = client.post("/api/sessions", json={"optimizer": "sgd", "batch_size": 9}).json()["id"]
+    assert client.post(f"/api/sessions/{sid}/step").json()["last_batch"] == list(range(9))
+    r = client.patch(f"/api/sessions/{sid}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
+    assert r.status_code == 200 and r.json()["last_batch"] is None
+    assert client.get(f"/api/sessions/{sid}").status_code == 200  # on Redis, read back from the stored record
+    assert client.post("/api/sessions/import", json=client.get(f"/api/sessions/{sid}/export").json()).status_code == 201
+
+
 def test_an_export_carries_exactly_the_generator_state_and_imports_back(client, record):
     assert set(record["rng_state"]) == {"bit_generator", "state", "has_uint32", "uinteger"}
     assert set(record["rng_state"]["state"]) == {"state", "inc"}
