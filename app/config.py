@@ -21,6 +21,21 @@ class Config(BaseSettings):
     session_store: str = Field("memory", pattern=r"^(memory|redis://\S+)$",
                                description="'memory', or redis://host:port/db to share sessions between processes")
 
+    # Sharing one server fairly (enforced by both stores, see app/session_limits.py): beyond the memory budget or
+    # max_sessions, the least recently used idle session of the address holding the most goes.
+    max_memory_mb: float = Field(1024.0, gt=0, allow_inf_nan=False,
+                                 description="MB that all sessions together may take (accounted per session)")
+    max_sessions_per_address: int = Field(200, gt=0, description="live sessions one client address may hold; "
+                                          "one more evicts that address's own least recently used idle session")
+    create_rate: float = Field(2.0, gt=0, allow_inf_nan=False,
+                               description="new sessions a second one address may create, after a burst; 429 beyond")
+    create_burst: int = Field(200, gt=0, description="new sessions one address may create at once")
+
+    def store_limits(self):
+        """The keyword arguments of the session stores' limits."""
+        return {"max_bytes": round(self.max_memory_mb * 2**20), "per_address": self.max_sessions_per_address,
+                "create_rate": self.create_rate, "create_burst": self.create_burst}
+
 
 class ConfigError(ValueError):
     """A bad ``LINCLASS_*`` value, said in one line."""

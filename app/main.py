@@ -24,8 +24,8 @@ def make_store(config):
         except ImportError:
             raise ConfigError(REDIS_MISSING) from None
 
-        return RedisStore(config.session_store, config.max_sessions, config.idle_timeout)
-    return MemoryStore(config.max_sessions, config.idle_timeout)
+        return RedisStore(config.session_store, config.max_sessions, config.idle_timeout, **config.store_limits())
+    return MemoryStore(config.max_sessions, config.idle_timeout, **config.store_limits())
 
 
 def create_app(config=None):

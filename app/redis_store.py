@@ -1,22 +1,20 @@
 """Sessions in Redis, shared by every server process that points at the same server; same interface as
-:class:`app.sessions.MemoryStore`.
+:class:`app.sessions.MemoryStore`, and the same limits (:mod:`app.session_limits`), kept in Redis so that
+they hold across processes. The keys and the scripts that change them are in :mod:`app.redis_lua`.
 
-Keys (the prefix ``P`` is ``linclass:``), each change made by one Lua script, atomically:
+A session's ``core`` is :meth:`Trainer.to_record` as orjson without the data and the loss histories, plus its
+``revision``; its data is ``X`` as float64 then ``y`` as int64 (24 bytes a point), then the same for the
+``core["n_test"]`` held-out points, rewritten only when the data change; its history is float64 bytes (with a
+test set, pairs of loss and test loss, NaN for a missing test loss) *appended* per step, so a step costs the
+same however long the history is (``core["history_base"]`` is the step of its first entry; the dead front left
+by trimming is rewritten away only once it outgrows the live history). Every use renews the session keys' TTL
+of ``idle_timeout``, so idle sessions expire in Redis itself.
 
-* ``P{id}``, a hash: ``core`` is :meth:`Trainer.to_record` as orjson without the data and the loss histories;
-  ``data`` is ``X`` as float64 then ``y`` as int64 (24 bytes a point), then the same for the ``core["n_test"]``
-  held-out points, rewritten only when the data change.
-* ``P{id}:history``: the loss history as float64 bytes (with a test set, pairs of loss and test loss, NaN for a
-  missing test loss), *appended* per step, so a step costs the same however long the history is.
-  ``core["history_base"]`` is the step of its first entry; the dead front left by trimming is rewritten away
-  only once it outgrows the live history.
-* ``P{id}:lock``: the token of the request editing the session. Edits are serialized across processes by it
-  (and within one process by an asyncio lock, so only other processes' requests poll). It expires unless
-  renewed, so a crashed process cannot hold a session forever; a write whose lock was lost is refused.
-* ``Pused``: a sorted set of ids by last use on Redis's clock: expired ids leave it, and the least recently
-  used are evicted beyond ``max_sessions``.
-
-Every use renews the session keys' TTL of ``idle_timeout``, so idle sessions expire in Redis itself.
+Edits are serialized across processes by the session's lock (and within one process by an asyncio lock, so
+only other processes' requests poll): a token with a lease of ``LEASE_MS``, renewed every third of it while
+its request runs, so a crashed process (or a lock saved in Redis's append-only file when it died) stalls the
+session for at most one lease. A write whose lock was lost is refused (503, not applied); a 503 for a lost
+connection may come after Redis applied the write: either way a retry with ``If-Match`` is safe.
 """
 
 import asyncio
@@ -33,65 +31,19 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.core.trainer import Trainer
 from app.core.validation import MAX_ABS, InvalidInput
-from app.sessions import SessionNotFound, StoreUnavailable, new_id
+from app.redis_lua import COMMON, SCRIPTS
+from app.session_limits import Limits, TooManySessions
+from app.sessions import WAITED, RequestAbandoned, SessionNotFound, StoreUnavailable, check_id, new_id
 
-LOCK_MS = 30_000  # a lock's lifetime, renewed every third of it while its request runs
-LOCK_WAIT = 120.0  # seconds to wait for another process's edit before answering 503
-MAX_CONNECTIONS = 64  # to Redis, per process
-
-_LUA_COMMON = """
-local function touch(state, history, used, sid, ttl)
-  local t = redis.call('TIME')
-  redis.call('PEXPIRE', state, ttl)
-  redis.call('PEXPIRE', history, ttl)
-  redis.call('ZADD', used, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), sid)
-end
-local function forget_expired(used, ttl)
-  local t = redis.call('TIME')
-  redis.call('ZREMRANGEBYSCORE', used, '-inf', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - ttl)
-end
-"""
-_SCRIPTS = {
-    # KEYS state, history, used; ARGV sid, ttl, max_sessions, prefix, core, data, history
-    "create": """
-forget_expired(KEYS[3], tonumber(ARGV[2]))
-local excess = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3]) + 1
-if excess > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[3], excess)
-  for i = 1, #old, 2 do redis.call('DEL', ARGV[4] .. old[i], ARGV[4] .. old[i] .. ':history') end
-end
-redis.call('HSET', KEYS[1], 'core', ARGV[5], 'data', ARGV[6])
-redis.call('SET', KEYS[2], ARGV[7])
-touch(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])
-return 1""",
-    # KEYS state, history, lock, used; ARGV sid, ttl, token ('' to read without locking), lock_ms
-    # -> {0} unknown id, {1} locked by another request, {2, core, data, history}
-    "open": """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-if ARGV[3] ~= '' and not redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then return {1} end
-touch(KEYS[1], KEYS[2], KEYS[4], ARGV[1], ARGV[2])
-local v = redis.call('HMGET', KEYS[1], 'core', 'data')
-return {2, v[1], v[2], redis.call('GET', KEYS[2]) or ''}""",
-    # KEYS state, history, lock, used; ARGV sid, ttl, token, core, data ('' if unchanged), 'set'|'append', history
-    # -> 1 saved, 0 the session is gone (evicted or deleted meanwhile), -1 the lock was lost
-    "save": """
-if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
-redis.call('DEL', KEYS[3])
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'core', ARGV[4])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'data', ARGV[5]) end
-if ARGV[6] == 'set' then redis.call('SET', KEYS[2], ARGV[7]) else redis.call('APPEND', KEYS[2], ARGV[7]) end
-touch(KEYS[1], KEYS[2], KEYS[4], ARGV[1], ARGV[2])
-return 1""",
-    # KEYS lock; ARGV token
-    "release": "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-    # KEYS lock; ARGV token, lock_ms
-    "renew": "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-    # KEYS state, history, used; ARGV sid -> keys deleted
-    "delete": "redis.call('ZREM', KEYS[3], ARGV[1]) return redis.call('DEL', KEYS[1], KEYS[2])",
-    # KEYS used; ARGV ttl
-    "count": "forget_expired(KEYS[1], tonumber(ARGV[1])) return redis.call('ZCARD', KEYS[1])",
-}
+LEASE_MS = 3_000  # a lock's lease, renewed every third of it while its request runs
+LOCK_WAIT = 30.0  # seconds to wait for another process's edit before answering 503
+MAX_CONNECTIONS = 64  # to Redis, per process, for requests
+LEASE_CONNECTIONS = 8  # and for lease renewals, which must never queue behind requests
+SOCKET_TIMEOUT = 5.0  # seconds for one Redis reply: a frozen Redis fails requests, not holds them for long
+RECORD_OVERHEAD = 512  # bytes Redis spends on a session's keys and index entries, beyond their values
+# Scripts that may run twice to the same effect (a second acquisition by the same token is the first), and so
+# are repeated once when a connection turns out dead; the others change the store and are not.
+_REPEATABLE = {"open", "count", "renew", "release"}
 
 
 @dataclass(frozen=True)
@@ -106,88 +58,132 @@ class _Loaded:
 
 
 class RedisStore:
-    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:"):
-        self.redis = redis.asyncio.from_url(url, max_connections=MAX_CONNECTIONS, socket_connect_timeout=5,
-                                            socket_timeout=30)
+    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:", **limits):
+        self.limits = Limits(max_sessions=max_sessions, idle_timeout=idle_timeout, **limits)
+        options = {"socket_connect_timeout": 5, "socket_timeout": SOCKET_TIMEOUT}
+        self.redis = redis.asyncio.from_url(url, max_connections=MAX_CONNECTIONS, **options)
+        self._lease_redis = redis.asyncio.from_url(url, max_connections=LEASE_CONNECTIONS, **options)
         # Beyond the pool's connections, requests queue here (first come, first served, one woken per free
         # connection) rather than fail, as the pool would, or all wake on each release, as its blocking kind does.
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._lease_connections = asyncio.Semaphore(LEASE_CONNECTIONS)
         self.max_sessions, self.idle_timeout, self.prefix = max_sessions, idle_timeout, prefix
         self._ttl = max(1, round(idle_timeout * 1000))
-        self._used = prefix + "used"
-        self._scripts = {name: self.redis.register_script(_LUA_COMMON + body) for name, body in _SCRIPTS.items()}
+        self._scripts = {name: self.redis.register_script(COMMON + body) for name, body in SCRIPTS.items()}
+        self._lease_scripts = {name: self._lease_redis.register_script(SCRIPTS[name]) for name in ("renew", "release")}
         self._local = {}  # id -> [asyncio.Lock, users]: this process's requests queue here, not on Redis
 
-    def _keys(self, sid):
-        return self.prefix + sid, self.prefix + sid + ":history", self.prefix + sid + ":lock"
+    def _lock_key(self, sid):
+        return f"{self.prefix}l:{sid}"
 
-    async def _run(self, script, keys, args):
-        try:
-            async with self._connections:
-                return await self._scripts[script](keys=keys, args=args)
-        except (RedisConnectionError, RedisTimeoutError) as e:
-            raise StoreUnavailable(f"the session store is unreachable ({type(e).__name__})") from e
+    def _limit_args(self):
+        return [self.limits.per_address, self.max_sessions, self.limits.max_bytes]
 
-    async def create(self, trainer):
+    async def _run(self, script, args, keys=(), lease=False):
+        scripts, slots = (self._lease_scripts, self._lease_connections) if lease else (self._scripts, self._connections)
+        for attempt in (1, 2):
+            try:
+                async with slots:
+                    return await scripts[script](keys=list(keys), args=args)
+            except (RedisConnectionError, RedisTimeoutError) as e:
+                if attempt == 1 and script in _REPEATABLE and isinstance(e, RedisConnectionError):
+                    continue  # a pooled connection to a server that restarted since: once more, on a new one
+                text = f"the session store is unreachable ({type(e).__name__})"
+                if script not in _REPEATABLE:  # the script may have run, its answer lost
+                    text += "; the change may or may not have been applied: retry it with If-Match"
+                raise StoreUnavailable(text) from e
+
+    async def create(self, trainer, owner="unknown"):
         sid = new_id()
-        state, history, _ = self._keys(sid)
-        core, data, _, chunk = _encode(trainer)
-        await self._run("create", [state, history, self._used],
-                        [sid, self._ttl, self.max_sessions, self.prefix, core, data, chunk])
+        core, data, _, chunk, size = _encode(trainer)
+        limits = self.limits
+        wait_ms = await self._run("create", [self.prefix, sid, owner, self._ttl, limits.create_rate, limits.create_burst,
+                                             size, *self._limit_args(), core, data, chunk])
+        if wait_ms:
+            raise TooManySessions(max(1, -(-wait_ms // 1000)))
         return sid
 
     @asynccontextmanager
-    async def open(self, sid, write=True):
+    async def open(self, sid, write=True, gone=None):
         """The trainer; with ``write``, under the session's lock, and saved if the block exits normally."""
-        state, history, lock = self._keys(sid)
+        check_id(sid)
         if not write:
-            reply = await self._run("open", [state, history, lock, self._used], [sid, self._ttl, "", 0])
+            reply = await self._run("open", [self.prefix, sid, self._ttl, "", 0])
             yield _decode(sid, reply)[0]
             return
+        async with self._locked(sid, gone) as reply:
+            trainer, loaded = _decode(sid, reply)
+            yield trainer
+            await self._save(sid, reply.token, trainer, loaded)  # which releases the lock
+            reply.saved = True
+
+    async def delete(self, sid, check=None, gone=None):
+        """Delete the session once the edits on it are done; ``check(revision)`` may refuse by raising."""
+        check_id(sid)
+        async with self._locked(sid, gone) as reply:
+            if check is not None:
+                check(orjson.loads(reply[1])["revision"])
+            result = await self._run("delete", [self.prefix, sid, reply.token])
+            reply.saved = True
+        if result == 0:
+            raise SessionNotFound(sid)
+        if result < 0:
+            raise StoreUnavailable("the session's lock expired before the deletion, which was not applied")
+
+    @asynccontextmanager
+    async def _locked(self, sid, gone):
+        """The ``open`` script's reply under the session's lock, renewed while the block runs; released at the
+        end unless the block marked the reply ``saved`` (its script released it)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         async with self._local_lock(sid):
             token = secrets.token_hex(16)
-            reply = await self._acquire(sid, token)
-            renewer, saved = asyncio.create_task(self._renew(lock, token)), False
+            reply = _Reply(await self._acquire(sid, token, gone), token)
+            if reply[0] == 0:
+                raise SessionNotFound(sid)
+            renewer = asyncio.create_task(self._renew(sid, token))
             try:
-                trainer, loaded = _decode(sid, reply)
-                yield trainer
-                await self._save(sid, token, trainer, loaded)  # which releases the lock
-                saved = True
+                if gone is not None and loop.time() - started > WAITED and await gone():
+                    raise RequestAbandoned()  # its client left while it waited (or Redis stood still)
+                yield reply
             finally:
                 renewer.cancel()
-                if not saved:  # an error or a cancellation: nothing is written, and the lock is let go now
-                    await self._run("release", [lock], [token])
+                if not reply.saved:  # an error or a cancellation: nothing is written, and the lock is let go now
+                    await self._run("release", [token], keys=[self._lock_key(sid)], lease=True)
 
-    async def _acquire(self, sid, token):
-        state, history, lock = self._keys(sid)
+    async def _acquire(self, sid, token, gone):
         loop = asyncio.get_running_loop()
         deadline, delay = loop.time() + LOCK_WAIT, 0.001
         while True:
-            reply = await self._run("open", [state, history, lock, self._used], [sid, self._ttl, token, LOCK_MS])
+            reply = await self._run("open", [self.prefix, sid, self._ttl, token, LEASE_MS])
             if reply[0] != 1:
                 return reply
             if loop.time() > deadline:
                 raise StoreUnavailable("the session is busy with another request; try again")
+            if gone is not None and await gone():
+                raise RequestAbandoned()  # stop polling for a client that has left
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(2 * delay, 0.05)
 
-    async def _renew(self, lock, token):
+    async def _renew(self, sid, token):
         try:
             while True:
-                await asyncio.sleep(LOCK_MS / 3000)
-                await self._run("renew", [lock], [token, LOCK_MS])
+                await asyncio.sleep(LEASE_MS / 3000)
+                if not await self._run("renew", [token, LEASE_MS], keys=[self._lock_key(sid)], lease=True):
+                    return  # lost: the save will find so and refuse
         except StoreUnavailable:
             pass  # the save will find the lock lost and refuse
 
     async def _save(self, sid, token, trainer, loaded):
-        state, history, lock = self._keys(sid)
-        core, data, mode, chunk = _encode(trainer, loaded)
-        result = await self._run("save", [state, history, lock, self._used],
-                                 [sid, self._ttl, token, core, b"" if data == loaded.data else data, mode, chunk])
+        core, data, mode, chunk, size = _encode(trainer, loaded)
+        result = await self._run("save", [self.prefix, sid, self._ttl, token, core,
+                                          b"" if data == loaded.data else data, mode, chunk, size,
+                                          *self._limit_args()])
         if result == 0:
             raise SessionNotFound(sid)
         if result < 0:
             raise StoreUnavailable("the session's lock expired during the update, which was not applied")
+        trainer.revision += 1
 
     @asynccontextmanager
     async def _local_lock(self, sid):
@@ -201,17 +197,28 @@ class RedisStore:
             if entry[1] == 0:
                 del self._local[sid]
 
-    async def delete(self, sid):
-        state, history, _ = self._keys(sid)
-        if await self._run("delete", [state, history, self._used], [sid]) == 0:
-            raise SessionNotFound(sid)
-
     async def count(self):
         """Live sessions (expired ones forgotten first)."""
-        return await self._run("count", [self._used], [self._ttl])
+        return await self._run("count", [self.prefix, self._ttl])
+
+    async def bytes(self):
+        """The accounted size of every session together."""
+        try:
+            return int(await self.redis.get(self.prefix + "meta:total") or 0)
+        except (RedisConnectionError, RedisTimeoutError) as e:
+            raise StoreUnavailable(f"the session store is unreachable ({type(e).__name__})") from e
 
     async def close(self):
         await self.redis.aclose()
+        await self._lease_redis.aclose()
+
+
+class _Reply(list):
+    """The ``open`` script's reply, with the lock's token and whether the lock was released by a save."""
+
+    def __init__(self, reply, token):
+        super().__init__(reply)
+        self.token, self.saved = token, False
 
 
 def _pack(losses, test_losses=None):
@@ -249,7 +256,8 @@ _APART = ("X", "y", "history", "X_test", "y_test", "test_history")  # stored as 
 
 
 def _encode(trainer, loaded=None):
-    """``(core, data, history mode, history bytes)`` to store ``trainer``, as new or over ``loaded``."""
+    """``(core, data, history mode, history bytes, accounted size)`` to store ``trainer``, as new or as a
+    change over ``loaded`` (its revision then one more)."""
     record = trainer.to_record()
     start, history, test_history = record["history_start"], record["history"], record["test_history"]
     if loaded:
@@ -258,10 +266,13 @@ def _encode(trainer, loaded=None):
         mode, chunk, base = "set", _pack(history, test_history), start
     rest = {k: v for k, v in record.items() if k not in _APART}
     held = trainer.test_set
-    core = orjson.dumps({**rest, "history_base": base, "max_points": trainer.max_points,
+    revision = trainer.revision + (loaded is not None)
+    core = orjson.dumps({**rest, "history_base": base, "max_points": trainer.max_points, "revision": revision,
                          "n_test": 0 if held is None else len(held.y)})
     data = _pack_data(trainer.X, trainer.y) + (b"" if held is None else _pack_data(held.X, held.y))
-    return core, data, mode, chunk
+    per_entry = 8 if held is None else 16  # a test set stores a test loss beside each loss
+    size = RECORD_OVERHEAD + len(core) + len(data) + per_entry * (start + len(history) - base)
+    return core, data, mode, chunk, size
 
 
 def _history_change(loaded, start, history, test_history=None):
@@ -286,12 +297,14 @@ def _decode(sid, reply):
     _, core, data, packed = reply
     record = orjson.loads(core)
     base, max_points, n_test = record.pop("history_base"), record.pop("max_points"), record.pop("n_test")
+    revision = record.pop("revision")
     history, test_history = _unpack(packed, record["history_start"] - base, n_test > 0)
     test_bytes = 24 * n_test
     X, y = _unpack_data(data[: len(data) - test_bytes])
     X_test, y_test = _unpack_data(data[len(data) - test_bytes :]) if n_test else (None, None)
     record = {**record, "X": X, "y": y, "X_test": X_test, "y_test": y_test}
     trainer = _trainer(sid, record, history, test_history, max_points)
+    trainer.revision = revision
     held = None if test_history is None else list(test_history)
     return trainer, _Loaded(data, list(history), record["history_start"], base, held)
 

@@ -1,7 +1,8 @@
 """Request and response models of the REST API (pydantic).
 
 Requests are strict (no strings for numbers, no floats for integers, no unknown fields) and reject NaN and
-Infinity. Shapes and label ranges depend on each other and are checked by :mod:`app.core.trainer`.
+Infinity. An optional field may be left out, but not sent as null. Shapes and label ranges depend on each
+other and are checked by :mod:`app.core.trainer` (records by :mod:`app.core.records`).
 """
 
 from typing import Annotated, Literal
@@ -13,12 +14,14 @@ from app.core.changes import MAX_CHANGES
 from app.core.datasets import DATASETS, NOISE
 from app.core.heldout import MAX_TEST_FRACTION
 from app.core.settings import SETTING_FIELDS
+from app.core.trainer import MAX_HISTORY
 from app.core.validation import MAX_ABS
 
 Finite = Annotated[float, Field(ge=-MAX_ABS, le=MAX_ABS, allow_inf_nan=False)]
 Dataset = Literal[tuple(DATASETS)]
 Seed = Annotated[int, Field(ge=0, lt=2**63)]
 NOISE_RANGES = ", ".join(f"{name} 0 to {high:g} (default {default:g})" for name, (default, high) in NOISE.items())
+Count = Annotated[int, Field(ge=0, lt=2**53)]  # exact in JavaScript too
 
 
 class Request(BaseModel):
@@ -37,11 +40,10 @@ def setting_type(name):
 
 
 def _settings_model(name, base, optional):
-    """A model with every session setting: all optional (an edit) or with their defaults."""
+    """A model with every session setting: all optional (an edit: left out, never null) or with their
+    defaults."""
     def spec(f):
-        kind = setting_type(f.name)
-        return (kind | None, Field(None, description=f.metadata["doc"])) if optional else \
-            (kind, Field(f.default, description=f.metadata["doc"]))
+        return setting_type(f.name), Field(None if optional else f.default, description=f.metadata["doc"])
     return create_model(name, __base__=base, **{f.name: spec(f) for f in SETTING_FIELDS.values()})
 
 
@@ -54,22 +56,23 @@ LossType, Optimizer = setting_type("loss_type"), setting_type("optimizer")
 class SessionUpdate(SettingsChanges):
     """Any subset of the settings, parameters and data. Never resets the parameters or the history."""
 
-    W: list[list[Finite]] | None = Field(None, description="K×2 weights")
-    b: list[Finite] | None = Field(None, description="K biases")
-    X: list[list[Finite]] | None = Field(None, description="N×2 points")
-    y: list[Annotated[int, Field(ge=0)]] | None = Field(None, description="N labels in [0, K)")
-    X_test: list[list[Finite]] | None = Field(
+    W: list[list[Finite]] = Field(None, description="K×2 weights")
+    b: list[Finite] = Field(None, description="K biases")
+    X: list[list[Finite]] = Field(None, description="N×2 points")
+    y: list[Annotated[int, Field(ge=0)]] = Field(None, description="N labels in [0, K)")
+    X_test: list[list[Finite]] = Field(
         None, description="held-out points (M×2), never trained on; with y_test; [] and [] remove the test set")
-    y_test: list[Annotated[int, Field(ge=0)]] | None = Field(None, description="M held-out labels in [0, K)")
+    y_test: list[Annotated[int, Field(ge=0)]] = Field(None, description="M held-out labels in [0, K)")
 
     def changes(self):
-        return self.model_dump(exclude_none=True)
+        """The fields sent (a default of None means "not sent": null itself is rejected)."""
+        return self.model_dump(exclude_unset=True)
 
 
 class SessionCreate(SessionUpdate):
     """Optional settings for a new session; ``seed`` fixes its random generator."""
 
-    seed: Seed | None = None
+    seed: Seed = None
 
 
 class StepRequest(Request):
@@ -82,14 +85,14 @@ class ResetRequest(Request):
     values give the same points and the same held-out split, a new seed (omit it) redraws them."""
 
     params: Literal["default", "random"] = "default"
-    seed: Seed | None = None
-    data: Dataset | None = Field(None, description="a preset to load; omitted keeps the current data")
-    n: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="points per class (presets)")
-    classes: Annotated[int, Field(ge=2, le=10)] | None = None
+    seed: Seed = Field(None, description="omitted: a random seed")
+    data: Dataset = Field(None, description="a preset to load; omitted keeps the current data")
+    n: Annotated[int, Field(ge=1, le=10_000)] = Field(None, description="points per class (presets)")
+    classes: Annotated[int, Field(ge=2, le=10)] = None
     test_fraction: Annotated[float, Field(ge=0, le=MAX_TEST_FRACTION, allow_inf_nan=False)] = Field(
         0.0, description="share of a generated preset's points held out as test data (X_test, y_test), "
         "never trained on; only with data")
-    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+    noise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         None, description="a generated preset's spread (standard deviation of its Gaussian noise): "
         + NOISE_RANGES + "; omitted: the default. The random preset has none; only with data")
 
@@ -97,7 +100,7 @@ class ResetRequest(Request):
 class RestoreRequest(Request):
     """Optional ``seed`` of the restored session's random generator."""
 
-    seed: Seed | None = None
+    seed: Seed = Field(None, description="omitted: a random seed")
 
 
 class Change(BaseModel):
@@ -105,7 +108,7 @@ class Change(BaseModel):
     ``data`` (value: the number of training points), ``test_data`` (the number of test points) or ``params``
     (W, b edited by hand; no value)."""
 
-    step: Annotated[int, Field(ge=0)]
+    step: Count
     what: Literal[tuple(SETTING_FIELDS) + CHANGE_KINDS]
     value: str | float | None
 
@@ -116,21 +119,42 @@ class Preset(BaseModel):
 
     name: Dataset
     seed: Seed | None
-    n: int | None
-    classes: int | None
+    n: Count | None
+    classes: Count | None
     noise: float | None
     test_fraction: float
 
 
 class DivergenceWatch(BaseModel):
     lowest: float | None
-    rises: Annotated[int, Field(ge=0)]
-    flips: Annotated[int, Field(ge=0)]
+    rises: Count
+    flips: Count
     diverging: bool
 
 
+U128 = Annotated[str, Field(pattern=r"^[0-9]{1,39}$", description="an integer below 2^128, in decimal")]
+
+
+class PCG64Words(Request):
+    state: U128
+    inc: U128 = Field(description="odd")
+
+
+class RngState(Request):
+    """NumPy's PCG64 bit generator state, as ``Generator.bit_generator.state`` gives it (the 128-bit integers as
+    text); the ranges JSON Schema cannot say (below 2^128, odd ``inc``) are checked on import."""
+
+    bit_generator: Literal["PCG64"]
+    state: PCG64Words
+    has_uint32: Annotated[int, Field(ge=0, le=1)]
+    uinteger: Annotated[int, Field(ge=0, lt=2**32)]
+
+
 class SessionRecord(Request):
-    """A whole session as exported by ``GET /api/sessions/{id}/export``; import it to continue elsewhere."""
+    """A whole session as exported by ``GET /api/sessions/{id}/export``; import it to continue elsewhere.
+
+    ``history[i]`` is the loss after step ``history_start + i``, the last one after ``step``; ``segments`` start
+    at increasing steps; ``last_batch`` indexes the points."""
 
     format: Literal["linear-classify-demo/1"] = "linear-classify-demo/1"
     settings: Settings
@@ -138,21 +162,23 @@ class SessionRecord(Request):
     b: list[Finite]
     X: list[list[Finite]]
     y: list[Annotated[int, Field(ge=0)]]
-    step: Annotated[int, Field(ge=0)]
-    history: list[Annotated[float, Field(allow_inf_nan=False)]]
-    history_start: Annotated[int, Field(ge=0)]
-    segments: list[Annotated[tuple[Annotated[int, Field(ge=0)], Optimizer], Field(strict=False)]]
+    step: Count
+    history: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1, max_length=MAX_HISTORY)]
+    history_start: Count
+    segments: Annotated[list[Annotated[tuple[Count, Optimizer], Field(strict=False)]],
+                        Field(min_length=1, max_length=MAX_HISTORY + 1)]
     seed: Seed
-    rng_state: dict | None = None
+    rng_state: RngState | None = None
     diverged: bool = False
-    loss_evals: Annotated[int, Field(ge=0)] = 0
-    last_batch: list[Annotated[int, Field(ge=0)]] | None = None
-    tries: Annotated[int, Field(ge=0)] = 0
-    accepted: Annotated[int, Field(ge=0)] = 0
+    loss_evals: Count = 0
+    last_batch: list[Count] | None = None
+    tries: Count = 0
+    accepted: Count = 0
     X_test: list[list[Finite]] | None = None
     y_test: list[Annotated[int, Field(ge=0)]] | None = None
-    test_history: list[Annotated[float, Field(allow_inf_nan=False)] | None] | None = None
-    changes: list[Annotated[Change, Field(strict=False)]] = []
+    test_history: Annotated[list[Annotated[float, Field(allow_inf_nan=False)] | None],
+                            Field(max_length=MAX_HISTORY)] | None = None
+    changes: Annotated[list[Annotated[Change, Field(strict=False)]], Field(max_length=MAX_CHANGES)] = []
     divergence: Annotated[DivergenceWatch, Field(strict=False)] | None = None
     preset: Annotated[Preset, Field(strict=False)] | None = None
 

@@ -103,8 +103,9 @@ def session(client):
 def uvicorn_server(config):
     """The app under a real uvicorn process on a free loopback port, with these settings; yields its URL."""
     port = free_port()
-    env = {**os.environ, "LINCLASS_SESSION_STORE": config.session_store,
-           "LINCLASS_MAX_SESSIONS": str(config.max_sessions), "LINCLASS_IDLE_TIMEOUT": str(config.idle_timeout)}
+    names = ("session_store", "max_sessions", "idle_timeout", "max_memory_mb", "max_sessions_per_address",
+             "create_rate", "create_burst")
+    env = {**os.environ, **{f"LINCLASS_{name.upper()}": str(getattr(config, name)) for name in names}}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
     try:

@@ -1,30 +1,41 @@
 """Error responses that name the offending field and never echo the input back, documented in the schema.
 
 FastAPI's default validation handler returns the rejected input, which fails to serialize when that input
-is NaN or Infinity (a 500 instead of a 422). Here only the location, a message and the error type are kept.
+is NaN or Infinity (a 500 instead of a 422). Here only the location, a message and the error type are kept,
+and an unknown field is named by where it is (the body, ``settings``), not by its name, the client's text.
 """
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from app.api.etag import PreconditionFailed
 from app.api.responses import JSON
 from app.core.validation import InvalidInput
-from app.sessions import SessionNotFound, StoreUnavailable
+from app.session_limits import TooManySessions
+from app.sessions import RequestAbandoned, SessionNotFound, StoreUnavailable
 
 _MESSAGE = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 # Every API route may answer these (413 and 415 come from app.api.middleware); FastAPI documents the 422.
+def _documented(status, text, headers=None):
+    response = {"description": text, "content": {"application/json": {"schema": _MESSAGE}}}
+    return {status: {**response, "headers": headers}} if headers else {status: response}
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "string"}}}
 RESPONSES = {
-    status: {"description": text, "content": {"application/json": {"schema": _MESSAGE}}}
-    for status, text in ((400, "The body could not be parsed"), (404, "Session not found (unknown, expired or "
-                         "evicted id)"), (413, "Request body too large"), (415, "Content-Type is not "
-                         "application/json"), (503, "The session store is unavailable; retry later"))
+    **_documented(400, "The body could not be parsed"),
+    **_documented(404, "Session not found (unknown, expired or evicted id)"),
+    **_documented(413, "Request body too large"),
+    **_documented(415, "Content-Type is not application/json"),
+    **_documented(503, "The session store is unavailable; retry later. A change answered 503 may or may not "
+                       "have been applied: retry it with If-Match, and a 412 says it was", _RETRY_AFTER),
 }
-
-
-def _short(part):
-    """A location part; an unknown field's name is the client's own text, so only its start is kept."""
-    return part if isinstance(part, int) or len(part) <= 40 else part[:40] + "…"
+ETAG_HEADER = {"ETag": {"description": "the session state's entity tag, for If-Match", "schema": {"type": "string"}}}
+# the routes that change a session add this, those that create one the next
+PRECONDITION_FAILED = _documented(412, "If-Match did not match: the session has changed (perhaps by this very "
+                                       "request, retried); the ETag header holds its current tag", ETAG_HEADER)
+TOO_MANY_SESSIONS = _documented(429, "This client address created too many sessions too fast", _RETRY_AFTER)
 
 
 def _field(loc):
@@ -33,8 +44,7 @@ def _field(loc):
 
 
 def _detail(loc, msg, kind):
-    loc = [_short(p) for p in loc]
-    return {"loc": loc, "msg": f"{_field(loc)}: {msg}", "type": kind}
+    return {"loc": list(loc), "msg": f"{_field(loc)}: {msg}", "type": kind}
 
 
 async def validation_error(request: Request, exc: RequestValidationError):
@@ -45,6 +55,8 @@ async def validation_error(request: Request, exc: RequestValidationError):
             at = f"at character {where}" if isinstance(where, int) else e["msg"].removeprefix("Invalid JSON: ")
             text = f"invalid JSON ({at})"
             errors.append(_detail(("body",), text, "json_invalid"))
+        elif e["type"] == "extra_forbidden":  # the last part of loc is the client's own text: not echoed
+            errors.append(_detail(e["loc"][:-1], "unknown field (see the schema at /docs)", e["type"]))
         else:
             errors.append(_detail(e["loc"], e["msg"], e["type"]))
     return JSON({"detail": errors}, status_code=422)
@@ -60,6 +72,21 @@ async def not_found(request: Request, exc: SessionNotFound):
 
 async def unavailable(request: Request, exc: StoreUnavailable):
     return JSON({"detail": f"Session store unavailable: {exc}"}, status_code=503, headers={"Retry-After": "1"})
+
+
+async def precondition_failed(request: Request, exc: PreconditionFailed):
+    detail = "Precondition failed: the session has changed since the ETag sent in If-Match; GET it again"
+    return JSON({"detail": detail}, status_code=412, headers={"ETag": exc.current})
+
+
+async def too_many_sessions(request: Request, exc: TooManySessions):
+    detail = f"Too many new sessions from this address; try again in {exc.retry_after} s"
+    return JSON({"detail": detail}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+
+
+async def abandoned(request: Request, exc: RequestAbandoned):
+    """Nobody reads this: the client has gone (499, as nginx logs it)."""
+    return JSON({"detail": "Client closed the request"}, status_code=499)
 
 
 # FastAPI answers "There was an error parsing the body" for whatever the JSON parser raised besides a syntax error.
@@ -80,4 +107,7 @@ def install(app: FastAPI):
     app.add_exception_handler(InvalidInput, invalid_input)
     app.add_exception_handler(SessionNotFound, not_found)
     app.add_exception_handler(StoreUnavailable, unavailable)
+    app.add_exception_handler(PreconditionFailed, precondition_failed)
+    app.add_exception_handler(TooManySessions, too_many_sessions)
+    app.add_exception_handler(RequestAbandoned, abandoned)
     app.add_exception_handler(HTTPException, http_error)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Store
+from app.api.deps import SessionId, Store
 from app.api.responses import JSON, finite_or_none
 from app.core import gradcheck, surface
 from app.core.validation import InvalidInput
@@ -25,7 +25,7 @@ def _index(field, name, classes):
 
 
 @router.get("/{sid}/gradcheck", response_model=GradCheck)
-async def gradient_check(sid: str, store: Store):
+async def gradient_check(sid: SessionId, store: Store):
     """Analytic gradient against centered differences for every parameter at the current state."""
     async with store.open(sid, write=False) as t:
         args = t.problem(), t.W.copy(), t.b.copy()
@@ -33,7 +33,7 @@ async def gradient_check(sid: str, store: Store):
 
 
 @router.get("/{sid}/surface", response_model=Surface)
-async def loss_surface(sid: str, store: Store, p1: ParamName = "W[0,0]", p2: ParamName = "b[1]", span: Span = 3.0,
+async def loss_surface(sid: SessionId, store: Store, p1: ParamName = "W[0,0]", p2: ParamName = "b[1]", span: Span = 3.0,
                        n: Annotated[int, Query(ge=2, le=surface.MAX_GRID)] = 61):
     """Total loss on an n×n grid over two parameters, the others fixed; ``loss[i][j]`` is at ``ys[i], xs[j]``."""
     async with store.open(sid, write=False) as t:
@@ -46,7 +46,7 @@ async def loss_surface(sid: str, store: Store, p1: ParamName = "W[0,0]", p2: Par
 
 
 @router.get("/{sid}/line", response_model=Line)
-async def loss_line(sid: str, store: Store, direction: ParamName = "gradient", span: Span = 3.0,
+async def loss_line(sid: SessionId, store: Store, direction: ParamName = "gradient", span: Span = 3.0,
                     n: Annotated[int, Query(ge=2, le=1001)] = 101):
     """Total loss along one parameter, or along the unit negative gradient (``direction=gradient``)."""
     async with store.open(sid, write=False) as t:

@@ -8,14 +8,16 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api import responses
-from app.api.deps import Config, Detail, Store
+from app.api.deps import Config, Detail, Owner, SessionId, Store
+from app.api.errors import ETAG_HEADER, PRECONDITION_FAILED, TOO_MANY_SESSIONS
+from app.api.etag import IfMatch, require, tagged
 from app.api.responses import JSON
 from app.core.trainer import Trainer
 from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate,
                          StepRequest)
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
-SessionId = Annotated[str, "the id returned on creation"]
+STATE = {"headers": ETAG_HEADER}  # documents the ETag of every state response
 INLINE_WORK = 20_000  # point-steps computed on the event loop; more goes to a worker thread
 
 
@@ -44,29 +46,33 @@ def parse_step(body):
 
 
 # Registered first: routes are matched in order, and this is the route the repeated update hammers.
-@router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY})
-async def step_session(sid: SessionId, request: Request, detail: Detail = "full"):
+@router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY},
+             responses={200: STATE, **PRECONDITION_FAILED})
+async def step_session(sid: SessionId, request: Request, if_match: IfMatch = None, detail: Detail = "full"):
     """Take ``steps`` optimizer steps (default 1, at most 10,000); the history holds only the new losses."""
     steps = parse_step(await request.body())
-    async with request.app.state.store.open(sid) as t:
+    async with request.app.state.store.open(sid, gone=request.is_disconnected) as t:
+        require(if_match, sid, t.revision)
         first = t.step + 1
         await compute(_work(t, steps), t.run, steps)
-        return JSON(responses.state(sid, t, detail, history_from=first))
+        state = responses.state(sid, t, detail, history_from=first)
+    return tagged(state, t.revision)
 
 
-@router.post("", status_code=201, response_model=SessionPublic)
-async def create_session(store: Store, config: Config, body: Annotated[SessionCreate | None, Body()] = None):
+@router.post("", status_code=201, response_model=SessionPublic, responses={201: STATE, **TOO_MANY_SESSIONS})
+async def create_session(store: Store, config: Config, owner: Owner,
+                         body: Annotated[SessionCreate | None, Body()] = None):
     t = Trainer.create(max_points=config.max_points, **(body.changes() if body else {}))
-    sid = await store.create(t)
-    return JSON(responses.state(sid, t), status_code=201)
+    sid = await store.create(t, owner)
+    return tagged(responses.state(sid, t), t.revision, status_code=201)
 
 
-@router.post("/import", status_code=201, response_model=SessionPublic)
-async def import_session(body: SessionRecord, store: Store, config: Config):
+@router.post("/import", status_code=201, response_model=SessionPublic, responses={201: STATE, **TOO_MANY_SESSIONS})
+async def import_session(body: SessionRecord, store: Store, config: Config, owner: Owner):
     """A new session from an exported record (settings, data, parameters, history and generator state)."""
     t = Trainer.from_record(body.model_dump(), max_points=config.max_points)
-    sid = await store.create(t)
-    return JSON(responses.state(sid, t), status_code=201)
+    sid = await store.create(t, owner)
+    return tagged(responses.state(sid, t), t.revision, status_code=201)
 
 
 @router.get("/{sid}/export", response_model=SessionRecord)
@@ -78,43 +84,51 @@ async def export_session(sid: SessionId, store: Store):
     return JSON(record, headers=headers)
 
 
-@router.get("/{sid}", response_model=SessionPublic)
+@router.get("/{sid}", response_model=SessionPublic, responses={200: STATE})
 async def read_session(sid: SessionId, store: Store, detail: Detail = "full"):
     async with store.open(sid, write=False) as t:
-        return JSON(responses.state(sid, t, detail))
+        state = responses.state(sid, t, detail)
+    return tagged(state, t.revision)
 
 
-@router.patch("/{sid}", response_model=SessionPublic)
-async def update_session(sid: SessionId, body: SessionUpdate, store: Store, detail: Detail = "full"):
-    async with store.open(sid) as t:
+@router.patch("/{sid}", response_model=SessionPublic, responses={200: STATE, **PRECONDITION_FAILED})
+async def update_session(sid: SessionId, body: SessionUpdate, store: Store, request: Request, if_match: IfMatch = None,
+                         detail: Detail = "full"):
+    async with store.open(sid, gone=request.is_disconnected) as t:
+        require(if_match, sid, t.revision)
         t.update(**body.changes())
-        return JSON(responses.state(sid, t, detail, history_from=t.step + 1))
+        state = responses.state(sid, t, detail, history_from=t.step + 1)
+    return tagged(state, t.revision)
 
 
-@router.post("/{sid}/reset", response_model=SessionPublic)
-async def reset_session(sid: SessionId, store: Store, body: Annotated[ResetRequest | None, Body()] = None,
-                        detail: Detail = "full"):
+@router.post("/{sid}/reset", response_model=SessionPublic, responses={200: STATE, **PRECONDITION_FAILED})
+async def reset_session(sid: SessionId, store: Store, request: Request, if_match: IfMatch = None,
+                        body: Annotated[ResetRequest | None, Body()] = None, detail: Detail = "full"):
     """Reset: the parameters back to the defaults (or random), the history cleared; settings and data kept
     unless ``data`` loads a preset (with ``test_fraction`` held out and its spread ``noise``). To undo the
     settings too, ``POST …/restore``."""
     body = body or ResetRequest()
-    async with store.open(sid) as t:
+    async with store.open(sid, gone=request.is_disconnected) as t:
+        require(if_match, sid, t.revision)
         t.reset(**body.model_dump())
-        return JSON(responses.state(sid, t, detail))
+        state = responses.state(sid, t, detail)
+    return tagged(state, t.revision)
 
 
-@router.post("/{sid}/restore", response_model=SessionPublic)
-async def restore_session(sid: SessionId, store: Store, body: Annotated[RestoreRequest | None, Body()] = None,
-                          detail: Detail = "full"):
+@router.post("/{sid}/restore", response_model=SessionPublic, responses={200: STATE, **PRECONDITION_FAILED})
+async def restore_session(sid: SessionId, store: Store, request: Request, if_match: IfMatch = None,
+                          body: Annotated[RestoreRequest | None, Body()] = None, detail: Detail = "full"):
     """Restore defaults: everything of the original demo in the same session: its nine points (no test
     set), the default settings and parameters; the history cleared."""
     body = body or RestoreRequest()
-    async with store.open(sid) as t:
+    async with store.open(sid, gone=request.is_disconnected) as t:
+        require(if_match, sid, t.revision)
         t.restore_defaults(body.seed)
-        return JSON(responses.state(sid, t, detail))
+        state = responses.state(sid, t, detail)
+    return tagged(state, t.revision)
 
 
-@router.delete("/{sid}", status_code=204)
-async def delete_session(sid: SessionId, store: Store):
-    await store.delete(sid)
+@router.delete("/{sid}", status_code=204, responses=PRECONDITION_FAILED)
+async def delete_session(sid: SessionId, store: Store, request: Request, if_match: IfMatch = None):
+    await store.delete(sid, check=lambda revision: require(if_match, sid, revision), gone=request.is_disconnected)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.core import changes as change_log
-from app.core import datasets, divergence, heldout, run_record
+from app.core import datasets, divergence, heldout, records, run_record
 from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
 from app.core.optimizers import OPTIMIZERS, Problem
 from app.core.settings import SETTING_NAMES, Settings
@@ -53,6 +53,7 @@ class Trainer:
     changes: list = field(default_factory=list)  # [{"step", "what", "value"}, …] (app.core.changes)
     watch: divergence.Watch = field(default_factory=divergence.Watch)
     preset: dict | None = None  # how the data were drawn (run_record.preset); None once edited by hand
+    revision: int = 0  # changes saved so far: the session store adds one per change (the API's ETag)
     _ev: object = field(default=None, repr=False, compare=False)
     _rng: object = field(default=None, repr=False, compare=False)
 
@@ -152,6 +153,8 @@ class Trainer:
         run_record.mark_edits(self, settings, W, b, X, y, held)
         self.W, self.b, self.X, self.y, self.settings = W, b, _column_major(X), y, settings
         self.test_set = held
+        if "X" in changes or "y" in changes:
+            self.last_batch = None  # it indexed the old points
         self.diverged = False
         self.watch.restart()
         self._ev = None
@@ -219,32 +222,24 @@ class Trainer:
             t = cls(np.zeros((3, 2)), np.zeros(3), np.zeros((1, 2)), np.zeros(1, dtype=np.int64),
                     max_points=max_points)
             t.update(**record["settings"], W=record["W"], b=record["b"], X=record["X"], y=record["y"])
-            history = [float(v) for v in record["history"]]
-            step, start = int(record["step"]), int(record["history_start"])
-            if not history or not all(map(math.isfinite, history)) or start < 0 or start + len(history) - 1 > step:
-                raise InvalidInput("history", "must be a non-empty list of finite losses up to step")
-            segments = [[int(a), str(o)] for a, o in record["segments"]]
-            if not segments or any(o not in OPTIMIZERS for _, o in segments):
-                raise InvalidInput("segments", f"must be [[step, optimizer], …] with optimizers in {list(OPTIMIZERS)}")
-            seed = int(record["seed"])
-            if not 0 <= seed < 2**63:
-                raise InvalidInput("seed", "must be an integer in [0, 2^63)")
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, InvalidInput):
-                raise
-            raise InvalidInput("record", f"not a session record ({type(e).__name__}: {e})") from None
+            step = records.count("step", record["step"])
+            start = records.count("history_start", record["history_start"])
+            history = records.history(record["history"], start, step, MAX_HISTORY)
+            segments = records.segments(record["segments"], OPTIMIZERS, start, step, MAX_HISTORY)
+            seed = records.count("seed", record["seed"])
+            rng_state = records.rng_state(record.get("rng_state"))
+            counts = {k: records.count(k, record.get(k, 0)) for k in ("loss_evals", "tries", "accepted")}
+            last_batch = records.last_batch(record.get("last_batch"), len(t.y))
+            if not isinstance(diverged := record.get("diverged", False), bool):
+                raise InvalidInput("diverged", "must be true or false")
+        except (KeyError, TypeError) as e:
+            raise InvalidInput(e.args[0] if isinstance(e, KeyError) else "record", "missing or of the wrong type") \
+                from None
+        if counts["accepted"] > counts["tries"]:
+            raise InvalidInput("accepted", "must be at most tries")
         t.step, t.history, t.history_start, t.segments, t.seed = step, history, start, segments, seed
-        rng_state = record.get("rng_state")
-        if rng_state is not None:
-            try:
-                rng_state = {**rng_state, "state": {k: int(v) for k, v in rng_state["state"].items()}}
-                np.random.default_rng().bit_generator.state = rng_state
-            except (KeyError, TypeError, ValueError, AttributeError):
-                raise InvalidInput("rng_state", "not a PCG64 generator state") from None
-        t.rng_state = rng_state
-        t.diverged = bool(record.get("diverged", False))
-        t.loss_evals, t.tries, t.accepted = (int(record.get(k, 0)) for k in ("loss_evals", "tries", "accepted"))
-        t.last_batch = record.get("last_batch")
+        t.rng_state, t.diverged, t.last_batch = rng_state, diverged, last_batch
+        t.loss_evals, t.tries, t.accepted = counts["loss_evals"], counts["tries"], counts["accepted"]
         run_record.restore(t, record)
         return t
 
@@ -283,6 +278,8 @@ class Trainer:
             self.history_start += drop
             if held is not None:
                 del held.history[:drop]
+            while len(self.segments) > 1 and self.segments[1][0] <= self.history_start:
+                del self.segments[0]  # it describes only dropped steps
         self.rng_state = rng.bit_generator.state if self._rng is not None else self.rng_state
         return taken
 

@@ -9,18 +9,42 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, body) {
+// The ETag of the last state seen of each session, sent as If-Match with every change: a change applies only
+// to the state the page showed, so a retried one (its answer lost) is never applied twice; 412 if it moved on.
+const etags = new Map();
+
+export async function request(method, path, body, ifMatch = null) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  if (ifMatch) init.headers["If-Match"] = ifMatch;
+  const response = await send(path, init, Boolean(ifMatch));
   if (response.status === 204) return null;
   const data = await response.json();
   if (!response.ok) throw new ApiError(response.status, data.detail);
+  const tag = response.headers.get("ETag");
+  if (tag && data.id) etags.set(data.id, tag);
   return data;
 }
+
+// A conditional request is sent again, once, if its answer was lost or was a 503 (which may or may not have
+// been applied): If-Match makes the second one a 412 if the first was.
+async function send(path, init, conditional) {
+  try {
+    const response = await fetch(path, init);
+    if (response.status !== 503 || !conditional) return response;
+    await pause(response.headers.get("Retry-After"));
+  } catch (err) {
+    if (!conditional) throw err;
+    await pause(1);
+  }
+  return fetch(path, init);
+}
+
+const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, 1000 * Math.min(2, Number(seconds) || 1)));
+const change = (method, id, path, body) => request(method, `/api/sessions/${id}${path}`, body, etags.get(id));
 
 // A serial queue with coalescing: a job queued under a key replaces a not-yet-started job with that key
 // (dragging a slider sends only the latest value, not every intermediate one).
@@ -66,9 +90,9 @@ export class SerialQueue {
 export const sessions = {
   create: (body) => request("POST", "/api/sessions", body),
   get: (id) => request("GET", `/api/sessions/${id}`),
-  update: (id, changes) => request("PATCH", `/api/sessions/${id}`, changes),
-  step: (id, steps, detail = "full") => request("POST", `/api/sessions/${id}/step?detail=${detail}`, { steps }),
-  reset: (id, body) => request("POST", `/api/sessions/${id}/reset`, body),
+  update: (id, changes) => change("PATCH", id, "", changes),
+  step: (id, steps, detail = "full") => change("POST", id, `/step?detail=${detail}`, { steps }),
+  reset: (id, body) => change("POST", id, "/reset", body),
   import: (record) => request("POST", "/api/sessions/import", record),
   gradcheck: (id) => request("GET", `/api/sessions/${id}/gradcheck`),
   surface: (id, p1, p2, span, n) =>

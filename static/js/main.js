@@ -116,6 +116,16 @@ class App {
     this.say("Your session had expired (or the server restarted), so a new one was started.", "info");
   }
 
+  // A change was refused (412): the session had moved on, changed elsewhere or by a retry that was applied.
+  async reload() {
+    this.player.stop();
+    const state = await sessions.get(this.sid).catch(() => null);
+    if (!state) return this.recover();
+    this.view.replace(state);
+    this.scheduleRender();
+    this.say("The session had changed (elsewhere, or by a retried request); showing its current state.", "info");
+  }
+
   // A message beside `where` (an element), or in the toast when `where` is null or out of view.
   say(text, kind = "info", where = null) {
     this.messages.show(where, text, kind);
@@ -137,6 +147,7 @@ class App {
         return state;
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) await this.recover();
+        else if (err instanceof ApiError && err.status === 412) await this.reload();
         else this.say(err.message, "error", where);
         return null;
       }

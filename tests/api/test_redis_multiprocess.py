@@ -1,7 +1,11 @@
 """Two uvicorn server processes sharing one Redis serve the same sessions: a session created on one is used on
-the other, and steps sent to both, in turn or all at once, are each applied exactly once."""
+the other, and steps sent to both, in turn or all at once, are each applied exactly once. The per-address
+limits, the memory accounting and the ETags hold across the two, and a request whose client leaves stops
+waiting."""
 
 import asyncio
+import socket
+import time
 
 import httpx
 import pytest
@@ -52,3 +56,78 @@ def test_concurrent_steps_on_two_servers_are_all_applied(servers):
     assert final["step"] == 60 and len(final["history"]) == 61 and final["search"]["tries"] == 60
     by_step = {r.json()["step"]: r.json()["history"] for r in responses}
     assert final["history"][1:] == [by_step[i][0] for i in range(1, 61)]
+
+
+# --- the limits hold across processes: their accounting lives in Redis ---------------------------------------
+def from_address(address):
+    return {"X-Forwarded-For": address}  # uvicorn trusts it from loopback (--forwarded-allow-ips' default)
+
+
+def test_one_address_flooding_two_servers_leaves_every_other_address_sessions_alive(redis_url, redis_db):
+    config = Config(session_store=redis_url, max_sessions=300, create_burst=5000, create_rate=1000.0)
+    with uvicorn_server(config) as a, uvicorn_server(config) as b:
+        victims = [httpx.post(f"{(a, b)[i % 2]}/api/sessions", headers=from_address(f"10.0.0.{i}")).json()["id"]
+                   for i in range(20)]
+
+        async def flood():
+            async with httpx.AsyncClient(timeout=60) as http:
+                limit = asyncio.Semaphore(16)
+
+                async def create(i):
+                    async with limit:
+                        r = await http.post(f"{(a, b)[i % 2]}/api/sessions", headers=from_address("10.9.9.9"))
+                        return r.status_code
+
+                return await asyncio.gather(*(create(i) for i in range(1500)))
+
+        assert asyncio.run(flood()) == [201] * 1500
+        assert all(httpx.get(f"{(b, a)[i % 2]}/api/sessions/{sid}").status_code == 200 for i, sid in enumerate(victims))
+        assert redis_db.zcard("linclass:meta:used") == 220 and redis_db.zcard("linclass:meta:o:10.9.9.9") == 200
+        sizes = [int(v) for v in redis_db.hvals("linclass:meta:size")]
+        assert len(sizes) == 220 and sum(sizes) == int(redis_db.get("linclass:meta:total"))
+
+
+def test_the_creation_rate_of_an_address_is_counted_across_servers(redis_url, redis_db):
+    config = Config(session_store=redis_url, create_burst=10, create_rate=0.1)
+    with uvicorn_server(config) as a, uvicorn_server(config) as b:
+        statuses = [httpx.post(f"{(a, b)[i % 2]}/api/sessions", headers=from_address("10.0.0.1")).status_code
+                    for i in range(14)]
+        assert statuses == [201] * 10 + [429] * 4
+        assert httpx.post(f"{b}/api/sessions", headers=from_address("10.0.0.2")).status_code == 201
+
+
+def test_an_etag_from_one_server_is_the_precondition_on_the_other(servers):
+    a, b = servers
+    r = httpx.post(a + "/api/sessions", json={"seed": 2})
+    sid, tag = r.json()["id"], r.headers["etag"]
+    stepped = httpx.post(f"{b}/api/sessions/{sid}/step", headers={"If-Match": tag})
+    assert stepped.status_code == 200 and httpx.get(f"{a}/api/sessions/{sid}").headers["etag"] == stepped.headers["etag"]
+    retry = httpx.post(f"{a}/api/sessions/{sid}/step", headers={"If-Match": tag})
+    assert retry.status_code == 412 and retry.headers["etag"] == stepped.headers["etag"]
+    assert httpx.delete(f"{a}/api/sessions/{sid}", headers={"If-Match": tag}).status_code == 412
+    assert httpx.delete(f"{a}/api/sessions/{sid}", headers={"If-Match": stepped.headers["etag"]}).status_code == 204
+
+
+def test_a_client_that_leaves_while_its_request_waits_for_a_lock_stops_its_polling(servers, redis_db):
+    """Over a real socket: the server notices the disconnect and stops asking Redis for the lock."""
+    a, _ = servers
+    sid = httpx.post(a + "/api/sessions").json()["id"]
+    redis_db.set(f"linclass:l:{sid}", "another request, stuck", px=60_000)
+
+    def polls():
+        return redis_db.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+
+    host, port = a.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"POST /api/sessions/{sid}/step HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: 2\r\n\r\n{{}}".encode())
+        time.sleep(0.5)
+        waiting = polls()
+        time.sleep(0.3)
+        assert polls() - waiting >= 3  # the request is polling for the lock
+    time.sleep(0.3)  # the server has seen the connection close
+    left = polls()
+    time.sleep(0.5)
+    assert polls() - left <= 1  # and no more
+    redis_db.delete(f"linclass:l:{sid}")
+    assert httpx.get(f"{a}/api/sessions/{sid}").json()["step"] == 0  # its step was never taken

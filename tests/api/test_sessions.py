@@ -103,13 +103,13 @@ PATCH = [  # (raw body, the field the message must name)
     (b'{"y": [0, 0, 0, 1, 1, 1, 2, 2, 1.5]}', "y"), (b'{"y": [0, 0, 0, 1, 1, 1, 2, 2, 2.0]}', "y"),
     (b'{"y": [0, 0, 0, 1, 1, 1, 2, 2, "2"]}', "y"), (b'{"y": [0, 1, 2]}', "y"),
     (b'{"loss_type": "hinge"}', "loss_type"), (b'{"optimizer": "adam"}', "optimizer"),
-    (b'{"reg_gradient": "half"}', "reg_gradient"), (b'{"learning_rate": 0.1}', "learning_rate"),
+    (b'{"reg_gradient": "half"}', "reg_gradient"), (b'{"learning_rate": 0.1}', "body"),  # unknown: not echoed
     (b'{"reg": 0.5, "step_size": 0}', "step_size"),  # the valid half is not applied either
     (b'{"X": ' + nested(10_001) + b', "y": [' + b",".join([b"0"] * 10_001) + b"]}", "X"),
     (b'{"reg": ', "body"), (b'{"reg": 0.1,}', "body"), (b"[1, 2]", "body"),
 ]
 STEP = [(b'{"steps": 0}', "steps"), (b'{"steps": 10001}', "steps"), (b'{"steps": 1.5}', "steps"),
-        (b'{"steps": NaN}', "steps"), (b'{"steps": "3"}', "steps"), (b'{"step": 3}', "step"),
+        (b'{"steps": NaN}', "steps"), (b'{"steps": "3"}', "steps"), (b'{"step": 3}', "body"),
         (b'{"steps": 3', "body")]
 RESET = [(b'{"params": "zeros"}', "params"), (b'{"seed": -1}', "seed"), (b'{"seed": 9223372036854775808}', "seed"),
          (b'{"seed": 1.5}', "seed"), (b'{"classes": 1}', "classes"), (b'{"classes": 11}', "classes"),
@@ -292,7 +292,7 @@ def test_export_import_round_trips_exactly(client, optimizer):
 
 @pytest.mark.parametrize("change, field", [({"history": []}, "history"), ({"format": "v0"}, "format"),
                                            ({"y": [7] * 9}, "y"), ({"rng_state": {"state": 1}}, "rng_state"),
-                                           ({"segments": [[0, "adam"]]}, "segments"), ({"extra": 1}, "extra")])
+                                           ({"segments": [[0, "adam"]]}, "segments"), ({"extra": 1}, "body")])
 def test_a_bad_record_is_a_422_naming_the_field(client, session, change, field):
     record = {**client.get(url(session["id"], "/export")).json(), **change}
     r = client.post("/api/sessions/import", json=record)

@@ -106,7 +106,7 @@ async def test_memory_sessions_expire_after_the_idle_timeout_since_their_last_us
 async def test_redis_sessions_carry_the_idle_timeout_as_a_ttl_renewed_on_use(redis_url, redis_db):
     async with opened(redis_url, max_sessions=10, idle_timeout=60) as store:
         sid = await store.create(Trainer.create(seed=1))
-        keys = [f"linclass:{sid}", f"linclass:{sid}:history"]
+        keys = [f"linclass:s:{sid}", f"linclass:h:{sid}"]
         assert all(0 < redis_db.pttl(k) <= 60_000 for k in keys)
         for k in keys:
             redis_db.pexpire(k, 5_000)
@@ -118,7 +118,7 @@ async def test_redis_sessions_carry_the_idle_timeout_as_a_ttl_renewed_on_use(red
         async with store.open(sid) as t:
             t.run(1)
         assert all(5_000 < redis_db.pttl(k) <= 60_000 for k in keys)
-        assert redis_db.pttl(f"linclass:{sid}:lock") == -2  # released
+        assert redis_db.pttl(f"linclass:l:{sid}") == -2  # released
 
 
 @pytest.mark.anyio
@@ -129,7 +129,7 @@ async def test_an_idle_redis_session_is_gone(redis_url, redis_db):
         with pytest.raises(SessionNotFound):
             async with store.open(sid, write=False):
                 pass
-        assert await store.count() == 0 and redis_db.zcard("linclass:used") == 0
+        assert await store.count() == 0 and redis_db.zcard("linclass:meta:used") == 0
 
 
 # --- what the Redis store keeps -------------------------------------------------------------------------
@@ -162,24 +162,24 @@ def redis_client(redis_url, redis_db):
 
 def test_a_step_appends_to_the_stored_history(redis_client, redis_db):
     sid = new(redis_client)
-    key = f"linclass:{sid}:history"
-    data = redis_db.hget(f"linclass:{sid}", "data")
+    key = f"linclass:h:{sid}"
+    data = redis_db.hget(f"linclass:s:{sid}", "data")
     for steps in (1, 7, 30):
         before = redis_db.strlen(key)
         redis_client.post(f"/api/sessions/{sid}/step", json={"steps": steps})
         assert redis_db.strlen(key) == before + 8 * steps
     history = redis_client.get(f"/api/sessions/{sid}").json()["history"]
     assert np.frombuffer(redis_db.get(key), "<f8").tolist() == history and len(history) == 39
-    assert redis_db.hget(f"linclass:{sid}", "data") == data  # a step does not rewrite the data
+    assert redis_db.hget(f"linclass:s:{sid}", "data") == data  # a step does not rewrite the data
 
 
 def test_the_stored_record_is_compact(redis_client, redis_db):
     sid = new(redis_client)
     redis_client.post(f"/api/sessions/{sid}/step", json={"steps": 500})
-    core = json.loads(redis_db.hget(f"linclass:{sid}", "core"))  # readable with redis-cli: no pickles
+    core = json.loads(redis_db.hget(f"linclass:s:{sid}", "core"))  # readable with redis-cli: no pickles
     assert core["step"] == 500 and core["settings"]["loss_type"] == "svm_ww"
-    assert "history" not in core and "X" not in core and len(redis_db.hget(f"linclass:{sid}", "core")) < 2000
-    data = redis_db.hget(f"linclass:{sid}", "data")  # X as float64, then y as int64: 24 bytes a point
+    assert "history" not in core and "X" not in core and len(redis_db.hget(f"linclass:s:{sid}", "core")) < 2000
+    data = redis_db.hget(f"linclass:s:{sid}", "data")  # X as float64, then y as int64: 24 bytes a point
     assert len(data) == 9 * 24 and np.frombuffer(data, "<i8", offset=9 * 16).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert np.frombuffer(data, "<f8", 18).reshape(9, 2).tolist() == redis_client.get(f"/api/sessions/{sid}").json()["X"]
 
@@ -218,15 +218,30 @@ def test_an_unreachable_redis_is_a_503_not_a_500():
 
 
 # --- edits that lose their session or their lock are refused ------------------------------------------
+@asynccontextmanager
+async def either_store(kind, redis_url, **settings):
+    if kind == "memory":
+        yield MemoryStore(**settings)
+    else:
+        async with opened(redis_url, **settings) as store:
+            yield store
+
+
 @pytest.mark.anyio
-async def test_an_edit_to_a_session_evicted_meanwhile_is_a_404(redis_url, redis_db):
-    async with opened(redis_url, max_sessions=1) as store:
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_a_session_with_an_edit_in_flight_is_never_evicted(kind, redis_url, redis_db):
+    async with either_store(kind, redis_url, max_sessions=1) as store:
         sid = await store.create(Trainer.create(seed=1))
-        with pytest.raises(SessionNotFound):
-            async with store.open(sid) as t:
-                t.run(3)
-                await store.create(Trainer.create(seed=2))  # evicts sid
+        async with store.open(sid) as t:
+            t.run(3)
+            other = await store.create(Trainer.create(seed=2))  # over the cap, but sid is busy
+            assert await store.count() == 2
+        async with store.open(sid, write=False) as t:  # the edit was saved, and the cap holds again
+            assert t.step == 3
         assert await store.count() == 1
+        with pytest.raises(SessionNotFound):
+            async with store.open(other, write=False):
+                pass
 
 
 @pytest.mark.anyio
@@ -236,7 +251,7 @@ async def test_an_edit_whose_lock_expired_is_refused_and_not_applied(redis_url, 
         with pytest.raises(StoreUnavailable, match="lock expired"):
             async with store.open(sid) as t:
                 t.run(3)
-                redis_db.delete(f"linclass:{sid}:lock")  # as if it had timed out
+                redis_db.delete(f"linclass:l:{sid}")  # as if it had timed out
         async with store.open(sid, write=False) as t:
             assert t.step == 0
         async with store.open(sid) as t:  # and the session is not left locked
@@ -249,10 +264,10 @@ async def test_an_edit_whose_lock_expired_is_refused_and_not_applied(redis_url, 
 async def test_a_failed_edit_releases_the_lock_and_changes_nothing(redis_url, redis_db):
     async with opened(redis_url) as store:
         sid = await store.create(Trainer.create(seed=1))
-        before = redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")
+        before = redis_db.hgetall(f"linclass:s:{sid}"), redis_db.get(f"linclass:h:{sid}")
         with pytest.raises(ZeroDivisionError):
             async with store.open(sid) as t:
                 t.run(5)
                 1 / 0
-        assert (redis_db.hgetall(f"linclass:{sid}"), redis_db.get(f"linclass:{sid}:history")) == before
-        assert not redis_db.exists(f"linclass:{sid}:lock")
+        assert (redis_db.hgetall(f"linclass:s:{sid}"), redis_db.get(f"linclass:h:{sid}")) == before
+        assert not redis_db.exists(f"linclass:l:{sid}")
