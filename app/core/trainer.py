@@ -13,7 +13,7 @@ import numpy as np
 
 from app.core import datasets
 from app.core.model import accuracy, default_params, random_params
-from app.core.optimizers import OPTIMIZERS, Problem
+from app.core.optimizers import OPTIMIZERS, Problem, run_steps
 from app.core.settings import SETTING_NAMES, Settings
 from app.core.validation import InvalidInput, finite_array, labels
 
@@ -212,24 +212,12 @@ class Trainer:
     # --- optimization -----------------------------------------------------------------------------
     def run(self, steps):
         """Take ``steps`` optimizer steps; returns how many were taken (fewer only if diverged)."""
-        problem, step_fn, rng = self.problem(), OPTIMIZERS[self.settings.optimizer], self.rng
-        W, b, ev = self.W, self.b, self.evaluation
-        new, batch, cost = [], None, 0
-        accepted, self.diverged = 0, False
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
-            for _ in range(steps):
-                st = step_fn(problem, W, b, ev, rng)
-                if not math.isfinite(st.ev.loss):
-                    self.diverged = True
-                    break
-                W, b, ev, batch, cost = st.W, st.b, st.ev, st.batch, st.loss_evals
-                accepted += st.accepted
-                new.append(ev.loss)
-        taken = len(new)
+        r = run_steps(self.problem(), self.settings.optimizer, self.W, self.b, self.evaluation, self.rng, steps)
+        new, taken, rng, self.diverged = r.losses, len(r.losses), self.rng, r.diverged
         if self.settings.optimizer == "random_search":
-            self.tries, self.accepted = self.tries + taken, self.accepted + accepted
-        self.W, self.b, self._ev = W, b, ev
-        self.loss_evals, self.last_batch = cost, (batch.tolist() if batch is not None else None)
+            self.tries, self.accepted = self.tries + taken, self.accepted + r.accepted
+        self.W, self.b, self._ev = r.W, r.b, r.ev
+        self.loss_evals, self.last_batch = r.loss_evals, (r.batch.tolist() if r.batch is not None else None)
         self.step += taken
         self.history.extend(new)
         if len(self.history) > MAX_HISTORY:
