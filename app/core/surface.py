@@ -1,6 +1,6 @@
 """The total loss over a plane (or a line) through the current parameters, vectorized over the grid.
 
-Parameters are flattened as ``θ = (W[0,0], …, W[0,D−1], …, W[K−1,D−1], b[0], …, b[K−1])`` (D = 2 on the page).
+Parameters are flattened as ``θ = (W[0,0], …, W[0,D−1], …, W[K−1,D−1], b[0], …, b[K−1])`` (D = 2 here).
 Moving ``θ`` by ``a·u`` moves the scores by ``a·(X W_uᵀ + b_u)`` and the regularization loss to
 ``λ Σ (W + a W_u)²``, so one broadcast evaluates the whole grid at once; the grid is cut into chunks only to bound
 memory on large data.
