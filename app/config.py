@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 
 _KINDS = (("max_sessions", int), ("idle_timeout", float), ("max_points", int), ("max_body", int),
-          ("session_store", str))
+          ("session_store", str), ("cifar10_dir", str))
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Config:
     max_points: int = 10_000  # per session
     max_body: int = 2 * 1024 * 1024  # bytes; larger requests get a 413
     session_store: str = "memory"  # or redis://host:port/db, shared by several server processes
+    cifar10_dir: str | None = None  # a cifar-10-batches-py folder (python pickles); unset: CIFAR-10 unavailable
 
     def __post_init__(self):
         for name in ("max_sessions", "idle_timeout", "max_points", "max_body"):

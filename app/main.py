@@ -5,16 +5,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.api import errors, lab, pages, sessions
+from app.api import errors, experiments, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import Config
 from app.sessions import MemoryStore
 
 
-def make_store(config):
+def make_store(config, kind="sessions"):
+    """Sessions' store, or the image experiments' (the same limits; in Redis under its own prefix)."""
     if config.session_store.startswith("redis://"):
         from app.redis_store import RedisStore
 
+        if kind == "experiments":
+            from app.experiment_codec import ExperimentCodec
+
+            return RedisStore(config.session_store, config.max_sessions, config.idle_timeout,
+                              prefix="linclass:experiments:", codec=ExperimentCodec)
         return RedisStore(config.session_store, config.max_sessions, config.idle_timeout)
     return MemoryStore(config.max_sessions, config.idle_timeout)
 
@@ -26,13 +32,15 @@ def create_app(config=None):
     async def lifespan(app):
         yield
         await app.state.store.close()
+        await app.state.experiments.close()
 
     app = FastAPI(title="linear-classify-demo", version="1.0.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="The CS231n linear-classification loss demo: per-user sessions of a linear "
                               "classifier on 2-D data, trained step by step with SVM or softmax losses.")
     app.state.config, app.state.store = config, make_store(config)
+    app.state.experiments = make_store(config, "experiments")
     errors.install(app)
-    for router in (sessions.router, lab.router, pages.health, pages.router):
+    for router in (sessions.router, lab.router, experiments.router, pages.health, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_middleware(RequestGuard, max_body=config.max_body)

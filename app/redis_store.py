@@ -15,6 +15,10 @@ Keys (the prefix ``P`` is ``linclass:``), each change made by one Lua script, at
   used are evicted beyond ``max_sessions``.
 
 Every use renews the session keys' TTL of ``idle_timeout``, so idle sessions expire in Redis itself.
+
+What a record holds is the codec's business (``codec.encode(obj, loaded=None) -> (core, data, history mode,
+history bytes)``, ``codec.decode(sid, reply) -> (obj, loaded)``): :class:`SessionCodec` by default; image
+experiments have their own (:mod:`app.experiment_codec`) in a second store under their own prefix.
 """
 
 import asyncio
@@ -103,13 +107,14 @@ class _Loaded:
 
 
 class RedisStore:
-    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:"):
+    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:", codec=None):
         self.redis = redis.asyncio.from_url(url, max_connections=MAX_CONNECTIONS, socket_connect_timeout=5,
                                             socket_timeout=30)
         # Beyond the pool's connections, requests queue here (first come, first served, one woken per free
         # connection) rather than fail, as the pool would, or all wake on each release, as its blocking kind does.
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
         self.max_sessions, self.idle_timeout, self.prefix = max_sessions, idle_timeout, prefix
+        self.codec = codec or SessionCodec
         self._ttl = max(1, round(idle_timeout * 1000))
         self._used = prefix + "used"
         self._scripts = {name: self.redis.register_script(_LUA_COMMON + body) for name, body in _SCRIPTS.items()}
@@ -128,7 +133,7 @@ class RedisStore:
     async def create(self, trainer):
         sid = new_id()
         state, history, _ = self._keys(sid)
-        core, data, _, chunk = _encode(trainer)
+        core, data, _, chunk = self.codec.encode(trainer)
         await self._run("create", [state, history, self._used],
                         [sid, self._ttl, self.max_sessions, self.prefix, core, data, chunk])
         return sid
@@ -139,14 +144,14 @@ class RedisStore:
         state, history, lock = self._keys(sid)
         if not write:
             reply = await self._run("open", [state, history, lock, self._used], [sid, self._ttl, "", 0])
-            yield _decode(sid, reply)[0]
+            yield self.codec.decode(sid, reply)[0]
             return
         async with self._local_lock(sid):
             token = secrets.token_hex(16)
             reply = await self._acquire(sid, token)
             renewer, saved = asyncio.create_task(self._renew(lock, token)), False
             try:
-                trainer, loaded = _decode(sid, reply)
+                trainer, loaded = self.codec.decode(sid, reply)
                 yield trainer
                 await self._save(sid, token, trainer, loaded)  # which releases the lock
                 saved = True
@@ -178,7 +183,7 @@ class RedisStore:
 
     async def _save(self, sid, token, trainer, loaded):
         state, history, lock = self._keys(sid)
-        core, data, mode, chunk = _encode(trainer, loaded)
+        core, data, mode, chunk = self.codec.encode(trainer, loaded)
         result = await self._run("save", [state, history, lock, self._used],
                                  [sid, self._ttl, token, core, b"" if data == loaded.data else data, mode, chunk])
         if result == 0:
@@ -275,3 +280,10 @@ def _trainer(sid, record, history, max_points):
     if not (np.array_equal(t.W, W) and np.array_equal(t.b, b)):
         t.W, t.b, t._ev = W, b, None  # _ev: the cached evaluation, of the clipped parameters
     return t
+
+
+class SessionCodec:
+    """A 2-D session (:class:`Trainer`) as a Redis record."""
+
+    encode = staticmethod(_encode)
+    decode = staticmethod(_decode)

@@ -137,12 +137,13 @@ class Experiment:
         self.settings, self.diverged = settings, False
 
     # --- optimization ---------------------------------------------------------------------------------------
-    def run(self, data, steps, deadline=None):
-        """Up to ``steps`` steps, stopping at ``deadline`` (``time.perf_counter()``); returns how many were taken."""
-        t0 = time.perf_counter()
+    def run(self, data, steps, budget=None, clock=time.perf_counter):
+        """Up to ``steps`` steps, stopping after ``budget`` seconds (at least one); returns how many were taken."""
+        t0 = clock()
         problem, optimizer = self.problem(data), self.settings.optimizer
         ev = None if optimizer == "sgd" else problem.evaluate(self.W, self.b)  # sgd needs no full pass
-        r = run_steps(problem, optimizer, self.W, self.b, ev, self.rng, steps, deadline)
+        deadline = None if budget is None else t0 + budget
+        r = run_steps(problem, optimizer, self.W, self.b, ev, self.rng, steps, deadline, clock)
         taken = self.taken = len(r.losses)
         self.W, self.b, self.diverged, self.loss_evals = r.W, r.b, r.diverged, r.loss_evals
         if optimizer == "random_search":
@@ -156,7 +157,7 @@ class Experiment:
         if taken:
             self._measure(data)
         self.rng_state = self.rng.bit_generator.state
-        self.seconds = time.perf_counter() - t0
+        self.seconds = clock() - t0
         return taken
 
     def _measure(self, data):

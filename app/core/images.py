@@ -49,6 +49,7 @@ class Spec:
         return math.prod(self.shape)
 
 
+SIZES = {"digits": (1197, 300, 300)}  # train, val, test: known before loading (CIFAR-10's depend on the folder)
 SPECS = {"digits": Spec((8, 8), tuple("0123456789")), "cifar10": Spec((32, 32, 3), CIFAR10_NAMES)}
 
 
