@@ -137,6 +137,7 @@ class _ArraysOnly(pickle.Unpickler):
         ("numpy._core.numeric", "_frombuffer"): numeric._frombuffer,
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): lambda text, encoding="utf-8": _latin1(text, encoding),  # bytes, as Python 3 writes
     }
 
     def find_class(self, module, name):
@@ -144,6 +145,12 @@ class _ArraysOnly(pickle.Unpickler):
             return self.ALLOWED[(module, name)]
         except KeyError:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch") from None
+
+
+def _latin1(text, encoding):
+    if encoding != "latin1" or not isinstance(text, str):
+        raise pickle.UnpicklingError("only latin1 text may be encoded in a CIFAR-10 batch")
+    return text.encode("latin1")
 
 
 def _unpickle(path):
