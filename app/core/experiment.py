@@ -10,7 +10,7 @@ to each method that needs them. So an experiment is as small as a 2-D session an
 * ``accuracy`` holds ``[step, train, val]`` after each request that stepped: accuracy on a fixed sample of
   1,000 training images (as the assignment's ``check_accuracy``) and on the validation split. It is thinned
   to every other point when it grows past ``MAX_ACCURACY_POINTS``, so it spans the whole run.
-* A numerical-gradient step costs ``2·P + 1`` loss evaluations, ``P = K·(D + 1)``: 1,301 on digits, 61,471 on
+* A numerical-gradient step costs ``2·P + 1`` loss evaluations, ``P = K·(D + 1)``: 1,301 on digits, 61,461 on
   CIFAR-10, where one step would take hours; it is refused where a step exceeds ``NUMERICAL_MAX_WORK``.
 """
 
