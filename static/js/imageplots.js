@@ -40,6 +40,7 @@ export function confusionFigure(evaluation, classes) {
   const z = evaluation.confusion.map((row) => row.slice());
   const top = Math.max(1, ...z.flat());
   const labels = classes.map((c) => String(c));
+  const long = labels.some((l) => l.length > 2); // CIFAR-10's names: slanted, with room for them
   return {
     data: [{
       type: "heatmap", z, x: labels, y: labels, zmin: 0, zmax: top, colorscale: BLUES, showscale: false, xgap: 1, ygap: 1,
@@ -47,9 +48,9 @@ export function confusionFigure(evaluation, classes) {
       hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
     }],
     layout: {
-      xaxis: { title: { text: "predicted", standoff: 4 }, type: "category", side: "bottom", fixedrange: true, tickangle: 0 },
+      xaxis: { title: { text: "predicted", standoff: 4 }, type: "category", side: "bottom", fixedrange: true, tickangle: long ? -45 : 0 },
       yaxis: { title: { text: "true class", standoff: 4 }, type: "category", autorange: "reversed", fixedrange: true },
-      margin: { l: 70, r: 8, t: 8, b: 48 }, paper_bgcolor: "rgba(0,0,0,0)",
+      margin: { l: long ? 86 : 48, r: 8, t: 8, b: long ? 96 : 48 }, paper_bgcolor: "rgba(0,0,0,0)",
     },
   };
 }

@@ -67,14 +67,7 @@ class ImagesApp {
 
   // --- lifecycle ---------------------------------------------------------------------------------------------
   async start() {
-    const datasets = await experiments.datasets();
-    this.datasets = Object.fromEntries(datasets.map((d) => [d.name, d]));
-    $("dataset").replaceChildren(...datasets.map((d) => {
-      const option = new Option(d.available ? d.name : `${d.name} (unavailable)`, d.name);
-      option.disabled = !d.available;
-      return option;
-    }));
-    this.showHint();
+    await this.listDatasets();
     const stored = sessionStorage.getItem("experiment");
     const state = (stored && (await experiments.get(stored).catch(() => null))) || (await experiments.create({ dataset: "digits" }));
     await this.use(state);
@@ -87,9 +80,24 @@ class ImagesApp {
     this.view = new ExperimentView(state);
     this.view.state.templates = await experiments.templates(state.id);
     $("dataset").value = state.dataset;
+    if (!this.datasets[state.dataset]?.n_train) await this.listDatasets(); // its sizes are known now
     this.showHint();
     this.scheduleRender();
     await this.refreshResults();
+  }
+
+  // The picker: unavailable datasets disabled, with their hint below; sizes once a dataset is loaded.
+  async listDatasets() {
+    const datasets = await experiments.datasets();
+    this.datasets = Object.fromEntries(datasets.map((d) => [d.name, d]));
+    const chosen = $("dataset").value;
+    $("dataset").replaceChildren(...datasets.map((d) => {
+      const option = new Option(d.available ? d.name : `${d.name} (unavailable)`, d.name);
+      option.disabled = !d.available;
+      return option;
+    }));
+    if (chosen) $("dataset").value = chosen;
+    this.showHint();
   }
 
   showHint() {
@@ -146,6 +154,7 @@ class ImagesApp {
     const field = /^(\w+): /.exec(err.message)?.[1]; // the server's messages start with the field's name
     const input = field && document.querySelector(`[data-field="${field}"]`);
     if (input) {
+      if (input.tagName === "SELECT") input.value = this.view.state[field]; // back to what is really used
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", "field-error");
       $("field-error").textContent = err.message;
@@ -266,7 +275,9 @@ class ImagesApp {
 
   syncControls(state) {
     const sync = (el, value) => {
-      if (document.activeElement !== el && el.getAttribute("aria-invalid") !== "true" && String(el.value) !== String(value)) el.value = value;
+      // a rejected number stays in its box beside the message; a select shows what the experiment really uses
+      const keep = el.tagName === "INPUT" && el.getAttribute("aria-invalid") === "true";
+      if (document.activeElement !== el && !keep && String(el.value) !== String(value)) el.value = value;
     };
     sync($("loss-type"), state.loss_type);
     sync($("optimizer"), state.optimizer);

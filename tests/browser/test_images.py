@@ -139,3 +139,28 @@ def test_the_controls_work_from_the_keyboard(lab):
                      "#steps-per-frame"):
         label = lab.locator(f"label[for={selector[1:]}]")
         expect(label).to_have_count(1)
+
+
+def test_cifar10_from_a_folder_in_colour_and_its_numerical_gradient_refused(page, start_server, tmp_path, monkeypatch,
+                                                                             console):
+    from app.config import Config
+    from tests import fake_cifar
+
+    fake_cifar.write(tmp_path / "cifar-10-batches-py", per_batch=40, n_test=40)
+    monkeypatch.setenv("LINCLASS_CIFAR10_DIR", str(tmp_path / "cifar-10-batches-py"))
+    url = start_server(Config())
+    page.goto(url + "/images")
+    page.wait_for_function("() => window.app && window.app.frames > 0", timeout=60_000)
+    expect(page.locator("#dataset option[value=cifar10]")).to_be_enabled()
+    page.select_option("#dataset", "cifar10")
+    page.wait_for_function("() => window.app.view.state.dataset === 'cifar10' && window.app.frames > 1", timeout=60_000)
+    expect(page.locator("#templates figcaption")).to_have_text(fake_cifar.NAMES)
+    sizes = page.evaluate("() => [...document.querySelectorAll('#templates canvas')].map((c) => [c.width, c.height])")
+    assert sizes == [[32, 32]] * 10
+    expect(page.locator("#dataset-hint")).to_contain_text("180 training, 20 validation, 40 test images")
+    page.click("#btn-step")
+    expect(page.locator("#step-count")).to_have_text("1")
+    page.select_option("#optimizer", "numerical")
+    expect(page.locator("#field-error")).to_contain_text("61,461 loss evaluations")
+    assert page.input_value("#optimizer") == "sgd"  # what the experiment still uses
+    assert [c for c in console if "422" not in c] == []
