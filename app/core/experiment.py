@@ -38,8 +38,8 @@ DEFAULTS = {
                     search_scale=1e-4, h=1e-5),
 }
 INIT_SCALE = 1e-4  # W ~ INIT_SCALE · N(0, 1), b = 0: the size of one of random search's draws
-MAX_HISTORY = 100_000
-MAX_ACCURACY_POINTS = 2_000
+MAX_HISTORY = 20_000  # losses kept (older ones dropped): with the accuracy points, under 1 MB an experiment
+MAX_ACCURACY_POINTS = 1_000
 MAX_MISTAKES = 24
 NUMERICAL_MAX_WORK = 2e10  # multiply-adds of one numerical-gradient step (about ten seconds here)
 

@@ -4,7 +4,8 @@
 const TRAIN = "#1f4e9c"; // blue, solid
 const VAL = "#b34700"; // dark orange, dashed: line style tells them apart too, not colour alone
 
-// Train and validation accuracy against the step; `points` are [step, train, val].
+// Train and validation accuracy against the step; `points` are [step, train, val]. Drawn as plots.js draws the
+// loss: a data layer with hidden axes, redrawn each time, over an axes layer redrawn only when `ranges` change.
 export function accuracyFigure(points) {
   const steps = points.map((p) => p[0]);
   const last = steps.length ? steps[steps.length - 1] : 0;
@@ -13,14 +14,21 @@ export function accuracyFigure(points) {
     line: { color, width: 2, dash }, marker: { color, size: 6 },
     hovertemplate: `step %{x}<br>${name} %{y:.1%}<extra></extra>`,
   });
+  const ranges = { x: [0, niceStep(last)] };
+  return { data: [trace(1, "train", TRAIN, "solid"), trace(2, "validation", VAL, "dash")], layout: accuracyLayout(ranges, false), ranges };
+}
+
+export function accuracyAxesFigure(ranges) {
+  return { data: [], layout: accuracyLayout(ranges, true) };
+}
+
+function accuracyLayout(ranges, axesShown) {
+  const shared = { visible: axesShown, zeroline: false, fixedrange: true };
   return {
-    data: [trace(1, "train", TRAIN, "solid"), trace(2, "validation", VAL, "dash")],
-    layout: {
-      xaxis: { title: { text: "step", standoff: 4 }, range: [0, niceStep(last)], zeroline: false, fixedrange: true },
-      yaxis: { title: { text: "accuracy", standoff: 4 }, range: [0, 1.02], tickformat: ".0%", fixedrange: true },
-      legend: { orientation: "h", x: 1, xanchor: "right", y: 0.06, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.85)" },
-      margin: { l: 56, r: 10, t: 8, b: 40 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "closest",
-    },
+    xaxis: { ...shared, title: { text: "step", standoff: 4 }, range: ranges.x },
+    yaxis: { ...shared, title: { text: "accuracy", standoff: 4 }, range: [0, 1.02], tickformat: ".0%" },
+    showlegend: false, margin: { l: 56, r: 10, t: 8, b: 40 }, hovermode: "closest",
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
   };
 }
 

@@ -3,7 +3,7 @@
 
 import { ApiError, SerialQueue } from "./api.js";
 import { experiments } from "./experiments.js";
-import { accuracyFigure, confusionFigure } from "./imageplots.js";
+import { accuracyAxesFigure, accuracyFigure, confusionFigure } from "./imageplots.js";
 import { ImageGrid, TemplateGrid, drawGradCheck } from "./pictures.js";
 import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 import { Player } from "./player.js";
@@ -12,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const SHOWN = 24; // test images in the grid
 const REFRESH_MS = 1000; // confusion matrix and test images while running
 const AUTO_SECONDS = 0.03; // "auto" steps per update: about this much server time
+const CURVES_EVERY = 2; // the curves take at most a third of the drawing time: the templates come first
 const FIELDS = { step_size: "step-size", reg: "reg", batch_size: "batch-size", search_scale: "search-scale" };
 const pct = (v) => `${(100 * v).toFixed(1)} %`;
 
@@ -213,7 +214,7 @@ class ImagesApp {
   render() {
     const { state } = this.view;
     if (state.templates) this.templates.draw(state.templates, state.classes);
-    this.drawCurves();
+    this.drawCurvesSoon();
     $("step-count").textContent = String(state.step);
     $("loss").textContent = state.loss.toPrecision(4) + (state.optimizer === "sgd" ? " (batch)" : "");
     $("train-accuracy").textContent = pct(state.train_accuracy);
@@ -222,7 +223,17 @@ class ImagesApp {
     this.drawLecture();
   }
 
+  // Plotly redraws cost far more than the templates' canvases; on a busy machine the curves wait until as much
+  // time as they took has passed twice since their last redraw, and the templates keep their frame rate.
+  drawCurvesSoon() {
+    clearTimeout(this.curvesTimer);
+    const wait = (this.curvesAt ?? -Infinity) + CURVES_EVERY * (this.curvesCost ?? 0) - performance.now();
+    if (wait <= 0) this.drawCurves();
+    else this.curvesTimer = setTimeout(() => this.drawCurves(), wait);
+  }
+
   drawCurves() {
+    const t0 = performance.now();
     const curve = lossFigure(this.view, $("log-y").checked);
     const key = JSON.stringify(curve.ranges);
     if (key !== this.lossRanges) {
@@ -232,6 +243,12 @@ class ImagesApp {
     }
     Plotly.react($("loss-curve"), curve.data, curve.layout, { displayModeBar: false, responsive: true });
     const acc = accuracyFigure(this.view.accuracy);
+    const accKey = JSON.stringify(acc.ranges);
+    if (accKey !== this.accuracyRanges) {
+      this.accuracyRanges = accKey;
+      const axes = accuracyAxesFigure(acc.ranges);
+      Plotly.react($("accuracy-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
+    }
     Plotly.react($("accuracy-curve"), acc.data, acc.layout, { displayModeBar: false, responsive: true });
     const names = [...new Set(this.view.state.segments.map((s) => s.optimizer))];
     const legend = $("loss-legend");
@@ -244,6 +261,8 @@ class ImagesApp {
         return li;
       }));
     }
+    this.curvesAt = performance.now();
+    this.curvesCost = this.curvesAt - t0;
   }
 
   drawResults() {

@@ -312,3 +312,29 @@ def test_the_dataset_is_loaded_once_and_shared_by_every_experiment(monkeypatch):
                 client.post(f"/api/experiments/{s['id']}/step", json={"steps": 2})
     assert loads == [1] and len(seen) == 6 and all(d is seen[0] for d in seen)
     assert seen[0] is images.loaded("digits") and not seen[0].train.X.flags.writeable
+
+
+def test_experiments_compute_on_one_blas_thread_and_the_last_one_out_restores_the_setting():
+    from threadpoolctl import threadpool_info
+
+    from app.api.experiments import ONE_BLAS_THREAD
+
+    numpy_blas = lambda: [i["num_threads"] for i in threadpool_info() if "numpy" in i["filepath"]]
+    before = numpy_blas()
+    with ONE_BLAS_THREAD:
+        with ONE_BLAS_THREAD:  # two requests at once
+            assert numpy_blas() == [1]
+        assert numpy_blas() == [1]  # the first one out leaves the other on one thread
+    assert numpy_blas() == before
+
+
+def test_the_images_page_has_the_main_pages_policy_and_no_inline_script(client):
+    from tests.api.test_security import Scripts, csp
+
+    r = client.get("/images")
+    assert r.status_code == 200 and csp(r) == csp(client.get("/"))
+    page = Scripts()
+    page.feed(r.text)
+    assert page.sources == ["/vendor/plotly.min.js", "/static/js/images.js"]
+    assert page.inline == [] and page.handlers == []
+    assert 'href="/images"' in client.get("/").text and 'href="/"' in r.text

@@ -217,7 +217,7 @@ def test_the_accuracy_history_is_thinned_to_span_the_whole_run(digits, monkeypat
         e.run(digits, 2)
     steps = [a[0] for a in e.accuracy]
     assert len(steps) <= 10 and steps[-1] == 50 and steps[0] <= 6 and steps == sorted(steps)
-    assert MAX_ACCURACY_POINTS == 2000
+    assert MAX_ACCURACY_POINTS == 1000
 
 
 def test_an_experiment_holds_no_images(digits):
