@@ -31,6 +31,9 @@ class Config(BaseSettings):
                                description="new sessions a second one address may create, after a burst; 429 beyond")
     create_burst: int = Field(200, gt=0, description="new sessions one address may create at once")
 
+    cifar10_dir: str | None = Field(None, description="a cifar-10-batches-py folder (CS231n's python pickles); "
+                                    "unset: CIFAR-10 is listed as unavailable")
+
     def store_limits(self):
         """The keyword arguments of the session stores' limits."""
         return {"max_bytes": round(self.max_memory_mb * 2**20), "per_address": self.max_sessions_per_address,

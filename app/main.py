@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.api import errors, lab, pages, sessions
+from app.api import errors, experiments, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import ConfigError, load_config
 from app.paths import STATIC
@@ -17,13 +17,19 @@ REDIS_MISSING = ("LINCLASS_SESSION_STORE=redis://… needs the Redis client: "
                  "pip install 'linear-classify-demo[redis]'")
 
 
-def make_store(config):
+def make_store(config, kind="sessions"):
+    """Sessions' store, or the image experiments' (the same limits; in Redis under its own prefix)."""
     if config.session_store.startswith("redis://"):
         try:
             from app.redis_store import RedisStore
         except ImportError:
             raise ConfigError(REDIS_MISSING) from None
 
+        if kind == "experiments":
+            from app.experiment_codec import ExperimentCodec
+
+            return RedisStore(config.session_store, config.max_sessions, config.idle_timeout,
+                              prefix="linclass:experiments:", codec=ExperimentCodec, **config.store_limits())
         return RedisStore(config.session_store, config.max_sessions, config.idle_timeout, **config.store_limits())
     return MemoryStore(config.max_sessions, config.idle_timeout, **config.store_limits())
 
@@ -35,13 +41,15 @@ def create_app(config=None):
     async def lifespan(app):
         yield
         await app.state.store.close()
+        await app.state.experiments.close()
 
     app = FastAPI(title="linear-classify-demo", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="The CS231n linear-classification loss demo: per-user sessions of a linear "
                               "classifier on 2-D data, trained step by step with SVM or softmax losses.")
     app.state.config, app.state.store = config, make_store(config)
+    app.state.experiments = make_store(config, "experiments")
     errors.install(app)
-    for router in (sessions.router, lab.router, pages.health, pages.router):
+    for router in (sessions.router, lab.router, experiments.router, pages.health, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, max_body=config.max_body)

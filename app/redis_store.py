@@ -15,6 +15,11 @@ only other processes' requests poll): a token with a lease of ``LEASE_MS``, rene
 its request runs, so a crashed process (or a lock saved in Redis's append-only file when it died) stalls the
 session for at most one lease. A write whose lock was lost is refused (503, not applied); a 503 for a lost
 connection may come after Redis applied the write: either way a retry with ``If-Match`` is safe.
+
+What a record holds is the codec's business (``codec.encode(obj, loaded=None) -> (core, data, history mode,
+history bytes, accounted size)``, ``codec.decode(sid, reply) -> (obj, loaded)``; ``core`` carries the
+``revision``): :class:`SessionCodec` by default; image experiments have their own (:mod:`app.experiment_codec`)
+in a second store under their own prefix.
 """
 
 import asyncio
@@ -58,8 +63,9 @@ class _Loaded:
 
 
 class RedisStore:
-    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:", **limits):
+    def __init__(self, url, max_sessions=10_000, idle_timeout=3600.0, prefix="linclass:", codec=None, **limits):
         self.limits = Limits(max_sessions=max_sessions, idle_timeout=idle_timeout, **limits)
+        self.codec = codec or SessionCodec
         options = {"socket_connect_timeout": 5, "socket_timeout": SOCKET_TIMEOUT}
         self.redis = redis.asyncio.from_url(url, max_connections=MAX_CONNECTIONS, **options)
         self._lease_redis = redis.asyncio.from_url(url, max_connections=LEASE_CONNECTIONS, **options)
@@ -68,6 +74,7 @@ class RedisStore:
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
         self._lease_connections = asyncio.Semaphore(LEASE_CONNECTIONS)
         self.max_sessions, self.idle_timeout, self.prefix = max_sessions, idle_timeout, prefix
+        self.codec = codec or SessionCodec
         self._ttl = max(1, round(idle_timeout * 1000))
         self._scripts = {name: self.redis.register_script(COMMON + body) for name, body in SCRIPTS.items()}
         self._lease_scripts = {name: self._lease_redis.register_script(SCRIPTS[name]) for name in ("renew", "release")}
@@ -95,7 +102,7 @@ class RedisStore:
 
     async def create(self, trainer, owner="unknown"):
         sid = new_id()
-        core, data, _, chunk, size = _encode(trainer)
+        core, data, _, chunk, size = self.codec.encode(trainer)
         limits = self.limits
         wait_ms = await self._run("create", [self.prefix, sid, owner, self._ttl, limits.create_rate, limits.create_burst,
                                              size, *self._limit_args(), core, data, chunk])
@@ -109,10 +116,10 @@ class RedisStore:
         check_id(sid)
         if not write:
             reply = await self._run("open", [self.prefix, sid, self._ttl, "", 0])
-            yield _decode(sid, reply)[0]
+            yield self.codec.decode(sid, reply)[0]
             return
         async with self._locked(sid, gone) as reply:
-            trainer, loaded = _decode(sid, reply)
+            trainer, loaded = self.codec.decode(sid, reply)
             yield trainer
             await self._save(sid, reply.token, trainer, loaded)  # which releases the lock
             reply.saved = True
@@ -175,7 +182,7 @@ class RedisStore:
             pass  # the save will find the lock lost and refuse
 
     async def _save(self, sid, token, trainer, loaded):
-        core, data, mode, chunk, size = _encode(trainer, loaded)
+        core, data, mode, chunk, size = self.codec.encode(trainer, loaded)
         result = await self._run("save", [self.prefix, sid, self._ttl, token, core,
                                           b"" if data == loaded.data else data, mode, chunk, size,
                                           *self._limit_args()])
@@ -328,3 +335,10 @@ def _trainer(sid, record, history, test_history, max_points):
     if not (np.array_equal(t.W, W) and np.array_equal(t.b, b)):
         t.W, t.b, t._ev = W, b, None  # _ev: the cached evaluation, of the clipped parameters
     return t
+
+
+class SessionCodec:
+    """A 2-D session (:class:`Trainer`) as a Redis record."""
+
+    encode = staticmethod(_encode)
+    decode = staticmethod(_decode)

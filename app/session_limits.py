@@ -69,15 +69,21 @@ def owner_key(host):
 
 # What a session costs in this process, calibrated with tracemalloc (bench/memory.py's method): the points
 # (X float64 ×2, y int64) and their scores and losses (K+1 float64, cached by the state response), a Python
-# float and its list slot per history entry, an int and its slot per last_batch index, and the rest.
+# float and its list slot per history entry, an int and its slot per last_batch index, and the rest. An image
+# experiment holds no points (they are shared by the process), but K·(D+1) parameters and accuracy records.
 BASE_BYTES, HISTORY_ENTRY_BYTES, BATCH_ENTRY_BYTES, SEGMENT_BYTES = 4096, 32, 40, 100
+ACCURACY_ENTRY_BYTES = 160  # [step, train, validation]: a list and three Python numbers
 
 
 def session_bytes(t):
-    """An upper estimate of the memory a trainer holds (within 5 % from 9 to 10,000 points × 10 classes)."""
-    points, classes = len(t.y), len(t.b)
-    return (BASE_BYTES + points * (32 + 8 * classes) + HISTORY_ENTRY_BYTES * len(t.history)
-            + BATCH_ENTRY_BYTES * len(t.last_batch or ()) + SEGMENT_BYTES * len(t.segments))
+    """An upper estimate of the memory a session (or an image experiment) holds (within 5 % from 9 to 10,000
+    points × 10 classes)."""
+    classes, held = len(t.b), getattr(t, "test_set", None)
+    points = len(getattr(t, "y", ())) + (0 if held is None else len(held.y))
+    histories = 1 if held is None else 2  # a test set keeps a test loss beside each loss
+    return (BASE_BYTES + 8 * (t.W.size + t.b.size) + points * (32 + 8 * classes)
+            + HISTORY_ENTRY_BYTES * histories * len(t.history) + BATCH_ENTRY_BYTES * len(getattr(t, "last_batch", None) or ())
+            + SEGMENT_BYTES * len(t.segments) + ACCURACY_ENTRY_BYTES * len(getattr(t, "accuracy", ())))
 
 
 class CreationRate:

@@ -25,6 +25,11 @@ async def index(request: Request):
     return templates.TemplateResponse(request, "index.html", {"plotly_version": plotly.__version__})
 
 
+@router.api_route("/images", methods=["GET", "HEAD"])
+async def images_page(request: Request):
+    return templates.TemplateResponse(request, "images.html", {"plotly_version": plotly.__version__})
+
+
 @router.api_route("/vendor/plotly.min.js", methods=["GET", "HEAD"])
 async def plotly_js():
     return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=CACHE)

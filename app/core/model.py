@@ -2,8 +2,9 @@
 
 Mathematics (pinned; every other module and the tests rely on it):
 
-* Scores ``s = W x + b`` for a 2-D point ``x``; ``W`` is K×2, ``b`` has K entries (K = 3 by default).
-  For a batch, ``S = X Wᵀ + b`` with ``X`` of shape (N, 2).
+* Scores ``s = W x + b`` for a D-dimensional input ``x``; ``W`` is K×D, ``b`` has K entries. The 2-D demo is
+  D = 2 (K = 3 by default); the image experiments (:mod:`app.core.experiment`) have D = 64 (8×8 digits) or
+  3,072 (32×32×3 CIFAR-10) and K = 10. For a batch, ``S = X Wᵀ + b`` with ``X`` of shape (N, D).
 * Per-example losses ``L_i`` as in :mod:`app.core.losses`: Weston–Watkins ``Σ_{j≠y} max(0, s_j − s_y + 1)``,
   one-vs-all ``Σ_j max(0, 1 − t_j s_j)`` with ``t_j = ±1``, structured (Crammer–Singer)
   ``max(0, max_{j≠y} s_j − s_y + 1)``, softmax ``−log softmax(s)_y``.
@@ -36,7 +37,7 @@ class Evaluation:
     data_loss: float
     reg_loss: float
     loss: float
-    dW: np.ndarray  # (K, 2)
+    dW: np.ndarray  # (K, D)
     db: np.ndarray  # (K,)
 
 
@@ -46,8 +47,11 @@ def scores(W, b, X):
     The losses reduce over the K classes of each example; with K = 3 and N large, a row-major (N, K) array
     makes every such reduction a slow loop of length 3, while class-major storage turns it into K long,
     contiguous sweeps (over 10× faster at 100,000 points). The values are the same either way.
+
+    The parameters are float64; images are float32 (half the memory: CIFAR-10's training set is 600 MB so). W is
+    then cast to the data's type, since NumPy multiplies mixed types without BLAS, 30–100× slower.
     """
-    s = W @ X.T
+    s = W.astype(X.dtype, copy=False) @ X.T
     s += b[:, None]
     return s.T
 

@@ -7,11 +7,18 @@ and what the step cost.
 
 * ``gd``: ``W ← W − step_size · ∂L/∂W`` with the analytic full-batch gradient (one evaluation).
 * ``sgd``: the same with the gradient of a minibatch of ``batch_size`` points sampled without replacement.
+  The loss it reports is the full-batch loss after the step (the 2-D demo, whose data are small), or with
+  ``Problem.full_loss`` off the minibatch's loss before it, as CS231n's training loop records: a full pass over
+  CIFAR-10's 49,000 images would cost a hundred minibatch steps.
 * ``numerical``: the gradient by centered differences ``(L(θ + h e_i) − L(θ − h e_i)) / 2h``, which costs
   two loss evaluations per parameter: the lecture's slow first attempt.
 * ``random_search``: draw ``W, b ~ scale · N(0, 1)`` and keep them only if the total loss goes down.
+
+Every step works for any input dimension D (``W`` is K×D). :func:`run_steps` repeats one of them.
 """
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +39,7 @@ class Problem:
     batch_size: int
     h: float
     search_scale: float
+    full_loss: bool = True  # sgd reports the full-batch loss after its step (else the minibatch's, before it)
 
     def evaluate(self, W, b, rows=None):
         X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
@@ -52,17 +60,20 @@ class Step:
 
 
 def pack(W, b):
+    """``θ = (W[0,0], …, W[0,D−1], W[1,0], …, W[K−1,D−1], b[0], …, b[K−1])``: P = K·(D + 1) entries."""
     return np.concatenate([W.ravel(), b])
 
 
 def unpack(theta, classes):
-    return theta[: 2 * classes].reshape(classes, 2), theta[2 * classes :]
+    dims = theta.size // classes - 1
+    return theta[: dims * classes].reshape(classes, dims), theta[dims * classes :]
 
 
-def numerical_gradient(f, theta, h):
-    """Centered differences of the scalar function ``f`` at ``theta`` (restored afterwards)."""
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
+def numerical_gradient(f, theta, h, indices=None):
+    """Centered differences of the scalar function ``f`` at ``theta`` (restored afterwards), for every entry or
+    only those at ``indices`` (the others are left 0)."""
+    grad = np.empty_like(theta) if indices is None else np.zeros_like(theta)
+    for i in range(theta.size) if indices is None else indices:
         old = theta[i]
         theta[i] = old + h
         up = f(theta)
@@ -83,6 +94,8 @@ def sgd(problem, W, b, ev, rng):
     batch = rng.choice(n, size=min(problem.batch_size, n), replace=False)
     g = problem.evaluate(W, b, batch)
     W, b = W - problem.step_size * g.dW, b - problem.step_size * g.db
+    if not problem.full_loss:
+        return Step(W, b, g, 1, batch=np.sort(batch))
     return Step(W, b, problem.evaluate(W, b), 2, batch=np.sort(batch))
 
 
@@ -97,7 +110,7 @@ def numerical(problem, W, b, ev, rng):
 
 def random_search(problem, W, b, ev, rng):
     k = len(b)
-    W_try = problem.search_scale * rng.standard_normal((k, 2))
+    W_try = problem.search_scale * rng.standard_normal(W.shape)
     b_try = problem.search_scale * rng.standard_normal(k)
     ev_try = problem.evaluate(W_try, b_try)
     if ev_try.loss < ev.loss:
@@ -106,3 +119,48 @@ def random_search(problem, W, b, ev, rng):
 
 
 OPTIMIZERS = {"gd": gd, "sgd": sgd, "numerical": numerical, "random_search": random_search}
+
+
+@dataclass(frozen=True)
+class Run:
+    """Where :func:`run_steps` ended and what it saw on the way."""
+
+    W: np.ndarray
+    b: np.ndarray
+    ev: object  # the last step's evaluation (the start's if no step was taken)
+    losses: list  # the loss each step reported
+    batch: np.ndarray | None  # the last step's minibatch
+    loss_evals: int  # what the last step cost
+    accepted: int  # random search: draws kept
+    diverged: bool  # stopped because a step would leave finite numbers
+
+
+def run_steps(problem, optimizer, W, b, ev, rng, steps, deadline=None, clock=time.perf_counter, stop=None,
+              on_step=None):
+    """Up to ``steps`` steps of ``optimizer`` from ``W, b`` (``ev`` their evaluation; sgd without ``full_loss``
+    needs none). Stops early at the last finite state if a step diverges, once ``clock()`` passes ``deadline``
+    (after at least one step), or when ``stop()``, asked before each step, says so (a client gone). Each step
+    taken is shown to ``on_step(W, ev, st)`` with the parameters it started from."""
+    step_fn, losses, batch, cost, accepted, diverged = OPTIMIZERS[optimizer], [], None, 0, 0, False
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
+        for _ in range(steps):
+            if stop is not None and stop():
+                break
+            st = step_fn(problem, W, b, ev, rng)
+            if not math.isfinite(st.ev.loss) or not (problem.full_loss or _finite(st.W, st.b)):
+                diverged = True
+                break
+            if on_step is not None:
+                on_step(W, ev, st)
+            W, b, ev, batch, cost = st.W, st.b, st.ev, st.batch, st.loss_evals
+            accepted += st.accepted
+            losses.append(ev.loss)
+            if deadline is not None and clock() >= deadline:
+                break
+    return Run(W, b, ev, losses, batch, cost, accepted, diverged)
+
+
+def _finite(W, b):
+    """A minibatch's loss is taken before its step, so the step's result is checked apart (the full loss after
+    a step is finite only if the parameters are)."""
+    return bool(np.isfinite(W).all() and np.isfinite(b).all())

@@ -1,8 +1,9 @@
 """The total loss over a plane (or a line) through the current parameters, vectorized over the grid.
 
-Parameters are flattened as ``θ = (W[0,0], W[0,1], …, W[K−1,1], b[0], …, b[K−1])``. Moving ``θ`` by
-``a·u`` moves the scores by ``a·(X W_uᵀ + b_u)`` and the regularization loss to ``λ Σ (W + a W_u)²``, so one
-broadcast evaluates the whole grid at once; the grid is cut into chunks only to bound memory on large data.
+Parameters are flattened as ``θ = (W[0,0], …, W[0,D−1], …, W[K−1,D−1], b[0], …, b[K−1])`` (D = 2 here).
+Moving ``θ`` by ``a·u`` moves the scores by ``a·(X W_uᵀ + b_u)`` and the regularization loss to
+``λ Σ (W + a W_u)²``, so one broadcast evaluates the whole grid at once; the grid is cut into chunks only to bound
+memory on large data.
 """
 
 import re
@@ -15,22 +16,22 @@ from app.core.optimizers import pack, unpack
 
 MAX_GRID = 201
 CHUNK_ELEMENTS = 2_000_000
-_NAME = re.compile(r"^W\[(\d+),([01])\]$|^b\[(\d+)\]$")
+_NAME = re.compile(r"^W\[(\d+),(\d+)\]$|^b\[(\d+)\]$")
 
 
-def param_index(name, classes):
+def param_index(name, classes, dims=2):
     """Index of ``W[k,d]`` or ``b[k]`` in θ, or None if the name is not a parameter."""
     m = _NAME.match(name)
     if not m:
         return None
     k = int(m.group(1) if m.group(1) is not None else m.group(3))
-    if k >= classes:
+    if k >= classes or (m.group(1) is not None and int(m.group(2)) >= dims):
         return None
-    return 2 * k + int(m.group(2)) if m.group(1) is not None else 2 * classes + k
+    return dims * k + int(m.group(2)) if m.group(1) is not None else dims * classes + k
 
 
-def unit(index, classes):
-    u = np.zeros(3 * classes)
+def unit(index, classes, dims=2):
+    u = np.zeros((dims + 1) * classes)
     u[index] = 1.0
     return u
 
@@ -58,7 +59,7 @@ def surface(problem, W, b, p1, p2, span, n):
     """Loss on an n×n grid of (p1, p2) values within ±span of the current ones; the other parameters fixed."""
     k, theta = len(b), pack(W, b)
     offsets = np.linspace(-span, span, n)
-    loss = plane_loss(problem, W, b, unit(p1, k), offsets, unit(p2, k), offsets)
+    loss = plane_loss(problem, W, b, unit(p1, k, W.shape[1]), offsets, unit(p2, k, W.shape[1]), offsets)
     return theta[p1] + offsets, theta[p2] + offsets, loss
 
 
@@ -72,6 +73,6 @@ def line(problem, W, b, direction, span, n):
         u = g / top if 0 < top < np.inf else np.zeros_like(g)  # scaled first: |g|² overflows near 1e154
         u /= np.linalg.norm(u) or 1.0
     else:
-        u = unit(direction, k)
+        u = unit(direction, k, W.shape[1])
     offsets = np.linspace(-span, span, n)
-    return offsets, plane_loss(problem, W, b, u, offsets, np.zeros(3 * k), np.zeros(1))[0]
+    return offsets, plane_loss(problem, W, b, u, offsets, np.zeros_like(u), np.zeros(1))[0]

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core import changes as change_log
 from app.core import datasets, divergence, heldout, records, run_record
 from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
-from app.core.optimizers import OPTIMIZERS, Problem
+from app.core.optimizers import OPTIMIZERS, Problem, run_steps
 from app.core.settings import SETTING_NAMES, Settings
 from app.core.validation import InvalidInput, finite_array, labels
 
@@ -244,32 +243,27 @@ class Trainer:
         return t
 
     # --- optimization -----------------------------------------------------------------------------
-    def run(self, steps):
-        """Take ``steps`` optimizer steps; returns how many were taken (fewer only if diverged)."""
-        problem, step_fn, rng = self.problem(), OPTIMIZERS[self.settings.optimizer], self.rng
-        W, b, ev = self.W, self.b, self.evaluation
-        new, batch, cost = [], None, 0
-        accepted, self.diverged = 0, False
+    def run(self, steps, stop=None):
+        """Take ``steps`` optimizer steps; returns how many were taken: fewer if diverged, or if ``stop()``,
+        asked before each step, said to stop (a deadline, a client gone); the state is consistent either way."""
         watch, held, loss_type = self.watch, self.test_set, self.settings.loss_type
         flips_count = divergence.rule_holds(self.reg_factor)  # W's reversals say something only under the rule
-        watch.begin(ev.loss)
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
-            for _ in range(steps):
-                st = step_fn(problem, W, b, ev, rng)
-                if not math.isfinite(st.ev.loss):
-                    self.diverged = watch.diverging = True
-                    break
-                watch.observe(ev.loss, st.ev.loss, flips_count and float(np.vdot(st.W, W)) < 0)
-                W, b, ev, batch, cost = st.W, st.b, st.ev, st.batch, st.loss_evals
-                accepted += st.accepted
-                new.append(ev.loss)
-                if held is not None:
-                    held.history.append(held.evaluate(W, b, loss_type)[0])
-        taken = len(new)
+        watch.begin(self.evaluation.loss)
+
+        def on_step(W, ev, st):
+            watch.observe(ev.loss, st.ev.loss, flips_count and float(np.vdot(st.W, W)) < 0)
+            if held is not None:
+                held.history.append(held.evaluate(st.W, st.b, loss_type)[0])
+
+        r = run_steps(self.problem(), self.settings.optimizer, self.W, self.b, self.evaluation, self.rng, steps,
+                      stop=stop, on_step=on_step)
+        new, taken, rng, self.diverged = r.losses, len(r.losses), self.rng, r.diverged
+        if r.diverged:
+            watch.diverging = True
         if self.settings.optimizer == "random_search":
-            self.tries, self.accepted = self.tries + taken, self.accepted + accepted
-        self.W, self.b, self._ev = W, b, ev
-        self.loss_evals, self.last_batch = cost, (batch.tolist() if batch is not None else None)
+            self.tries, self.accepted = self.tries + taken, self.accepted + r.accepted
+        self.W, self.b, self._ev = r.W, r.b, r.ev
+        self.loss_evals, self.last_batch = r.loss_evals, (r.batch.tolist() if r.batch is not None else None)
         self.step += taken
         self.history.extend(new)
         if len(self.history) > MAX_HISTORY:

@@ -1,7 +1,7 @@
 """Schemathesis against the app's own OpenAPI schema, on each store: requests generated from the schema, valid
 and invalid, to every operation, on a live session. None may be a 5xx, every response must conform to the
 schema (documented status, content type, headers and body: so no NaN and no null where a number belongs),
-and invalid requests must be rejected."""
+and invalid requests must be rejected. Session and experiment routes run on a live session and experiment."""
 
 import zlib
 from collections import Counter
@@ -34,13 +34,16 @@ def send(client, case):
 
 
 def test_generated_requests_get_no_5xx_and_conform_to_the_schema(client):
-    sid = [client.post("/api/sessions").json()["id"]]
+    live = {"sid": lambda: client.post("/api/sessions").json()["id"],
+            "eid": lambda: client.post("/api/experiments", json={"dataset": "digits"}).json()["id"]}
+    ids = {name: make() for name, make in live.items()}
     sent, statuses, failures = Counter(), Counter(), []
 
     def call(case):
-        generated = case.path_parameters.get("sid")
-        if generated is not None and zlib.crc32(str(generated).encode()) % 5:  # 4 in 5 on the live session,
-            case.path_parameters["sid"] = sid[0]  # the rest on the generated (unknown) id
+        for name in live:
+            generated = case.path_parameters.get(name)
+            if generated is not None and zlib.crc32(str(generated).encode()) % 5:  # 4 in 5 on the live one,
+                case.path_parameters[name] = ids[name]  # the rest on the generated (unknown) id
         r = send(client, case)
         sent[f"{case.method} {case.path}"] += 1
         statuses[r.status_code] += 1
@@ -49,7 +52,7 @@ def test_generated_requests_get_no_5xx_and_conform_to_the_schema(client):
         except FailureGroup as e:  # every failure is collected, not just the first (and none is shrunk)
             failures.append(f"{case.method} {case.path} → {r.status_code}: {[str(f)[:300] for f in e.exceptions]}")
         if r.status_code == 204 or (r.status_code == 404 and case.method == "DELETE"):
-            sid[0] = client.post("/api/sessions").json()["id"]
+            ids.update({name: make() for name, make in live.items()})
 
     for operation in OPERATIONS:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -60,7 +63,7 @@ def test_generated_requests_get_no_5xx_and_conform_to_the_schema(client):
             except Unsatisfiable:  # nothing to make invalid: no body or query, and any string is an id
                 assert mode == GenerationMode.NEGATIVE and not operation.query and not operation.body
 
-    assert len(sent) == len(OPERATIONS) == 13
+    assert len(sent) == len(OPERATIONS) == 13 + 11  # sessions and lab; datasets and experiments
     assert sum(sent.values()) >= 1000, sent
     assert not any(status >= 500 for status in statuses), statuses
     assert failures == []

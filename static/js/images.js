@@ -1,0 +1,364 @@
+// The image page's wiring: one experiment id and its view; controls call act(), answers are drawn once per
+// animation frame. Figures come from plots.js / imageplots.js, pictures from pictures.js; no mathematics here.
+
+import { ApiError, SerialQueue } from "./api.js";
+import { experiments } from "./experiments.js";
+import { accuracyAxesFigure, accuracyFigure, confusionFigure } from "./imageplots.js";
+import { ImageGrid, TemplateGrid, drawGradCheck } from "./pictures.js";
+import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
+import { Player } from "./player.js";
+
+const $ = (id) => document.getElementById(id);
+const SHOWN = 24; // test images in the grid
+const REFRESH_MS = 1000; // confusion matrix and test images while running
+const AUTO_SECONDS = 0.03; // "auto" steps per update: about this much server time
+const CURVES_EVERY = 2; // the curves take at most a third of the drawing time: the templates come first
+const FIELDS = { step_size: "step-size", reg: "reg", batch_size: "batch-size", search_scale: "search-scale" };
+const pct = (v) => `${(100 * v).toFixed(1)} %`;
+
+// The experiment as the page knows it: the latest state, the whole loss history, the accuracy points.
+class ExperimentView {
+  constructor(state) {
+    this.state = state;
+    this.history = state.history.slice();
+    this.historyStart = state.history_start;
+    this.accuracy = state.accuracy.slice();
+  }
+
+  // A step or edit answer holds only what it added; false if it does not follow on (then reload).
+  merge(state) {
+    const offset = state.history_start - this.historyStart;
+    if (offset < 0 || offset > this.history.length) return false;
+    this.history = this.history.slice(0, offset).concat(state.history);
+    const last = this.accuracy.length ? this.accuracy[this.accuracy.length - 1][0] : -1;
+    this.accuracy = this.accuracy.concat(state.accuracy.filter((a) => a[0] > last));
+    this.state = { ...state, templates: state.templates ?? this.state.templates };
+    return true;
+  }
+}
+
+class ImagesApp {
+  constructor() {
+    this.queue = new SerialQueue();
+    this.templates = new TemplateGrid($("templates"));
+    this.grid = new ImageGrid($("image-grid"));
+    this.ours = {}; // optimizer -> what it reached here and what its steps cost
+    this.renderPending = false;
+    this.refreshing = false;
+    this.player = new Player({
+      step: (n) => this.act((id) => experiments.step(id, n, true)),
+      draw: () => this.flush(),
+      onChange: (running) => {
+        $("btn-run").disabled = running;
+        $("btn-stop").disabled = !running;
+        if (running) this.timer = setInterval(() => this.refreshResults(), REFRESH_MS);
+        else { clearInterval(this.timer); this.refreshResults(); }
+      },
+    });
+    this.player.stepsPerFrame = () => {
+      const choice = $("steps-per-frame").value;
+      const per = this.view?.state.step_seconds;
+      return choice !== "auto" ? Number(choice) : per ? Math.min(500, Math.max(1, Math.round(AUTO_SECONDS / per))) : 1;
+    };
+  }
+
+  get frames() {
+    return this.templates.drawn;
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------------------
+  async start() {
+    await this.listDatasets();
+    const stored = sessionStorage.getItem("experiment");
+    const state = (stored && (await experiments.get(stored).catch(() => null))) || (await experiments.create({ dataset: "digits" }));
+    await this.use(state);
+  }
+
+  async use(state) {
+    this.id = state.id;
+    this.ours = {};
+    sessionStorage.setItem("experiment", state.id);
+    this.view = new ExperimentView(state);
+    this.view.state.templates = await experiments.templates(state.id);
+    $("dataset").value = state.dataset;
+    if (!this.datasets[state.dataset]?.n_train) await this.listDatasets(); // its sizes are known now
+    this.showHint();
+    this.scheduleRender();
+    await this.refreshResults();
+  }
+
+  // The picker: unavailable datasets disabled, with their hint below; sizes once a dataset is loaded.
+  async listDatasets() {
+    const datasets = await experiments.datasets();
+    this.datasets = Object.fromEntries(datasets.map((d) => [d.name, d]));
+    const chosen = $("dataset").value;
+    $("dataset").replaceChildren(...datasets.map((d) => {
+      const option = new Option(d.available ? d.name : `${d.name} (unavailable)`, d.name);
+      option.disabled = !d.available;
+      return option;
+    }));
+    if (chosen) $("dataset").value = chosen;
+    this.showHint();
+  }
+
+  showHint() {
+    const unavailable = Object.values(this.datasets ?? {}).filter((d) => !d.available);
+    const chosen = this.datasets?.[$("dataset").value];
+    const sizes = chosen?.n_train ? `${chosen.n_train.toLocaleString("en")} training, ${chosen.n_val} validation, ${chosen.n_test} test images. ` : "";
+    $("dataset-hint").textContent = sizes + unavailable.map((d) => `${d.name} is unavailable: ${d.hint}.`).join(" ");
+  }
+
+  say(text, kind = "info") {
+    $("status").textContent = text;
+    $("status").className = `status ${kind}`;
+  }
+
+  // A state-changing request in the serial queue; its answer is merged and drawn. Errors are shown, not thrown.
+  act(call, key = null, { replace = false } = {}) {
+    return this.queue.push(async () => {
+      const id = this.id;
+      try {
+        const state = await call(id);
+        if (id !== this.id) return null;
+        if (replace) {
+          this.view = new ExperimentView(state);
+          this.view.state.templates = await experiments.templates(id);
+        } else if (!this.view.merge(state)) {
+          this.view = new ExperimentView(await experiments.get(id));
+          this.view.state.templates = await experiments.templates(id);
+        }
+        this.clearFieldError();
+        if (state.diverged) this.say("Diverged: lower the step size or reset.", "error");
+        else if ($("status").classList.contains("error")) this.say("");
+        this.note(state);
+        this.scheduleRender();
+        return state;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) {
+          this.player.stop();
+          await this.use(await experiments.create({ dataset: this.view?.state.dataset ?? "digits" }));
+          this.say("The experiment had expired (or the server restarted), so a new one was started.", "info");
+        } else this.showError(err);
+        return null;
+      }
+    }, key);
+  }
+
+  // What each optimizer cost per step (for the lecture table); its accuracy comes with the evaluation.
+  note(state) {
+    if (!state.taken) return;
+    const entry = (this.ours[state.optimizer] ??= {});
+    Object.assign(entry, { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
+  }
+
+  showError(err) {
+    const field = /^(\w+): /.exec(err.message)?.[1]; // the server's messages start with the field's name
+    const input = field && document.querySelector(`[data-field="${field}"]`);
+    if (input) {
+      if (input.tagName === "SELECT") input.value = this.view.state[field]; // back to what is really used
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", "field-error");
+      $("field-error").textContent = err.message;
+      input.focus();
+      this.scheduleRender(); // put the control back to the experiment's value
+    } else this.say(err.message, "error");
+  }
+
+  clearFieldError() {
+    $("field-error").textContent = "";
+    for (const el of document.querySelectorAll("[aria-invalid]")) {
+      el.removeAttribute("aria-invalid");
+      if (el.getAttribute("aria-describedby") === "field-error") el.removeAttribute("aria-describedby");
+    }
+  }
+
+  // Confusion matrix, test accuracy and test images: read-only requests, one round at a time.
+  async refreshResults() {
+    if (this.refreshing || !this.id) return;
+    this.refreshing = true;
+    try {
+      const id = this.id;
+      const evaluation = await experiments.evaluate(id, "test");
+      const indices = $("mistakes-only").checked ? evaluation.mistakes.map((m) => m.index) : [...Array(SHOWN).keys()];
+      const batch = indices.length ? await experiments.images(id, "test", indices.slice(0, SHOWN)) : null;
+      if (id !== this.id) return;
+      this.evaluation = evaluation;
+      this.batch = batch;
+      const opt = this.view.state.optimizer;
+      if (this.view.state.step > 0) Object.assign((this.ours[opt] ??= {}), { accuracy: evaluation.accuracy, step: this.view.state.step });
+      this.drawResults();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) this.say(err.message, "error");
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  // --- drawing -------------------------------------------------------------------------------------------------
+  scheduleRender() {
+    this.dirty = true;
+    if (this.renderPending) return;
+    this.renderPending = true;
+    requestAnimationFrame(() => {
+      this.renderPending = false;
+      this.flush();
+    });
+  }
+
+  flush() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.render();
+  }
+
+  render() {
+    const { state } = this.view;
+    if (state.templates) this.templates.draw(state.templates, state.classes);
+    this.drawCurvesSoon();
+    $("step-count").textContent = String(state.step);
+    $("loss").textContent = state.loss.toPrecision(4) + (state.optimizer === "sgd" ? " (batch)" : "");
+    $("train-accuracy").textContent = pct(state.train_accuracy);
+    $("val-accuracy").textContent = pct(state.val_accuracy);
+    this.syncControls(state);
+    this.drawLecture();
+  }
+
+  // Plotly redraws cost far more than the templates' canvases; on a busy machine the curves wait until as much
+  // time as they took has passed twice since their last redraw, and the templates keep their frame rate.
+  drawCurvesSoon() {
+    clearTimeout(this.curvesTimer);
+    const wait = (this.curvesAt ?? -Infinity) + CURVES_EVERY * (this.curvesCost ?? 0) - performance.now();
+    if (wait <= 0) this.drawCurves();
+    else this.curvesTimer = setTimeout(() => this.drawCurves(), wait);
+  }
+
+  drawCurves() {
+    const t0 = performance.now();
+    const curve = lossFigure(this.view, $("log-y").checked);
+    const key = JSON.stringify(curve.ranges);
+    if (key !== this.lossRanges) {
+      this.lossRanges = key;
+      const axes = lossAxesFigure(curve.ranges);
+      Plotly.react($("loss-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
+    }
+    Plotly.react($("loss-curve"), curve.data, curve.layout, { displayModeBar: false, responsive: true });
+    const acc = accuracyFigure(this.view.accuracy);
+    const accKey = JSON.stringify(acc.ranges);
+    if (accKey !== this.accuracyRanges) {
+      this.accuracyRanges = accKey;
+      const axes = accuracyAxesFigure(acc.ranges);
+      Plotly.react($("accuracy-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
+    }
+    Plotly.react($("accuracy-curve"), acc.data, acc.layout, { displayModeBar: false, responsive: true });
+    const names = [...new Set(this.view.state.segments.map((s) => s.optimizer))];
+    const legend = $("loss-legend");
+    if (legend.dataset.names !== names.join()) {
+      legend.dataset.names = names.join();
+      legend.replaceChildren(...names.map((name) => {
+        const li = document.createElement("li");
+        li.textContent = OPTIMIZER_NAMES[name];
+        li.style.setProperty("--swatch", OPTIMIZER_COLORS[name]);
+        return li;
+      }));
+    }
+    this.curvesAt = performance.now();
+    this.curvesCost = this.curvesAt - t0;
+  }
+
+  drawResults() {
+    const { classes } = this.view.state;
+    $("test-accuracy").textContent = pct(this.evaluation.accuracy);
+    const fig = confusionFigure(this.evaluation, classes);
+    Plotly.react($("confusion"), fig.data, fig.layout, { displayModeBar: false, responsive: true });
+    $("confusion").setAttribute("aria-label", `Confusion matrix of the ${this.evaluation.n} test images: ` +
+      `${this.evaluation.mistake_count} classified wrongly`);
+    if (this.batch) this.grid.draw(this.batch, classes);
+    else $("image-grid").replaceChildren();
+    this.drawLecture();
+  }
+
+  drawLecture() {
+    for (const opt of ["random_search", "numerical", "gd", "sgd"]) {
+      const o = this.ours[opt];
+      if (!o) continue;
+      const parts = [];
+      if (o.accuracy !== undefined) parts.push(`${pct(o.accuracy)} test after ${o.step.toLocaleString("en")} steps`);
+      if (o.evals !== undefined) {
+        const batch = opt === "sgd" ? ` on ${o.batch} images` : "";
+        parts.push(`${o.evals.toLocaleString("en")} loss evaluation${o.evals > 1 ? "s" : ""}${batch}, ${o.ms.toFixed(o.ms < 10 ? 2 : 0)} ms a step`);
+      }
+      const text = `${this.view.state.dataset}: ${parts.join("; ")}`;
+      if ($(`ours-${opt}`).textContent !== text) $(`ours-${opt}`).textContent = text;
+    }
+  }
+
+  syncControls(state) {
+    const sync = (el, value) => {
+      // a rejected number stays in its box beside the message; a select shows what the experiment really uses
+      const keep = el.tagName === "INPUT" && el.getAttribute("aria-invalid") === "true";
+      if (document.activeElement !== el && !keep && String(el.value) !== String(value)) el.value = value;
+    };
+    sync($("loss-type"), state.loss_type);
+    sync($("optimizer"), state.optimizer);
+    for (const [field, id] of Object.entries(FIELDS)) sync($(id), state[field]);
+    if (!state.taken) {
+      $("cost").textContent = `Cost of the last step: —  (P = ${state.parameters.toLocaleString("en")} parameters)`;
+    } else {
+      const ms = 1000 * state.step_seconds;
+      $("cost").textContent = `Cost of the last step: ${state.loss_evals.toLocaleString("en")} loss evaluation${state.loss_evals > 1 ? "s" : ""}, ` +
+        `${ms.toFixed(ms < 10 ? 2 : 0)} ms (P = ${state.parameters.toLocaleString("en")} parameters)`;
+    }
+  }
+
+  // --- controls ------------------------------------------------------------------------------------------------
+  wire() {
+    const patch = (key, value) => this.act((id) => experiments.update(id, { [key]: value }), key);
+    $("loss-type").addEventListener("change", (e) => patch("loss_type", e.target.value));
+    $("optimizer").addEventListener("change", (e) => patch("optimizer", e.target.value));
+    for (const [field, id] of Object.entries(FIELDS)) {
+      $(id).addEventListener("change", (e) => {
+        const v = Number(e.target.value);
+        if (e.target.value === "" || !Number.isFinite(v)) return;
+        patch(field, field === "batch_size" ? Math.round(v) : v);
+      });
+    }
+    $("dataset").addEventListener("change", (e) => {
+      this.player.stop();
+      this.showHint();
+      this.queue.push(async () => {
+        try {
+          await this.use(await experiments.create({ dataset: e.target.value }));
+        } catch (err) {
+          this.showError(err);
+        }
+      });
+    });
+    $("btn-step").addEventListener("click", () => this.act((id) => experiments.step(id, 1, true)).then(() => this.refreshResults()));
+    $("btn-run").addEventListener("click", () => this.player.start());
+    $("btn-stop").addEventListener("click", () => this.player.stop());
+    $("btn-reset").addEventListener("click", () => {
+      this.player.stop();
+      this.ours = {};
+      for (const opt of ["random_search", "numerical", "gd", "sgd"]) $(`ours-${opt}`).textContent = "run it to see";
+      this.act((id) => experiments.reset(id), null, { replace: true }).then(() => this.refreshResults());
+    });
+    $("log-y").addEventListener("change", () => this.scheduleRender());
+    $("mistakes-only").addEventListener("change", () => this.refreshResults());
+    $("btn-gradcheck").addEventListener("click", async () => {
+      $("btn-gradcheck").disabled = true;
+      $("gradcheck-verdict").textContent = "Checking…";
+      try {
+        drawGradCheck($("gradcheck-table"), $("gradcheck-verdict"), await experiments.gradcheck(this.id, 20));
+      } catch (err) {
+        $("gradcheck-verdict").textContent = err.message;
+      } finally {
+        $("btn-gradcheck").disabled = false;
+      }
+    });
+  }
+}
+
+const app = new ImagesApp();
+window.app = app; // for tests and the console
+app.wire();
+app.start().catch((err) => app.say(`Could not start: ${err.message}`, "error"));
