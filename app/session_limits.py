@@ -78,12 +78,13 @@ ACCURACY_ENTRY_BYTES = 160  # [step, train, validation]: a list and three Python
 def session_bytes(t):
     """An upper estimate of the memory a session (or an image experiment) holds (within 5 % from 9 to 10,000
     points × 10 classes)."""
-    classes, held = len(t.b), getattr(t, "test_set", None)
-    points = len(getattr(t, "y", ())) + (0 if held is None else len(held.y))
+    fields = vars(t)  # an experiment's accuracy records (a session's accuracy is a computed property)
+    held, classes = fields.get("test_set"), len(t.b)
+    points = len(fields.get("y", ())) + (0 if held is None else len(held.y))
     histories = 1 if held is None else 2  # a test set keeps a test loss beside each loss
     return (BASE_BYTES + 8 * (t.W.size + t.b.size) + points * (32 + 8 * classes)
-            + HISTORY_ENTRY_BYTES * histories * len(t.history) + BATCH_ENTRY_BYTES * len(getattr(t, "last_batch", None) or ())
-            + SEGMENT_BYTES * len(t.segments) + ACCURACY_ENTRY_BYTES * len(getattr(t, "accuracy", ())))
+            + HISTORY_ENTRY_BYTES * histories * len(t.history) + BATCH_ENTRY_BYTES * len(fields.get("last_batch") or ())
+            + SEGMENT_BYTES * len(t.segments) + ACCURACY_ENTRY_BYTES * len(fields.get("accuracy", ())))
 
 
 class CreationRate:
