@@ -26,7 +26,7 @@ import httpx
 import numpy as np
 
 from common import PYTHON, ROOT, best_of, figure, free_port, heading, median_of, process
-from app.api.experiments import ONE_BLAS_THREAD
+from app.main import one_blas_thread
 from app.core import images
 from app.core.experiment import MAX_ACCURACY_POINTS, MAX_HISTORY, Experiment
 from app.core.optimizers import Problem, run_steps
@@ -149,8 +149,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 experiments of 1,000 steps for the memory figure")
     args = parser.parse_args(argv)
-    with ONE_BLAS_THREAD:  # as the server computes experiments (see app.api.experiments.OneBlasThread)
-        step_times()
+    one_blas_thread()  # as the server computes (see app.main.one_blas_thread)
+    step_times()
     server_memory(10 if args.quick else 50, 1000 if args.quick else 3000)
     page_fps(5.0)
 
