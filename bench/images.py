@@ -142,7 +142,7 @@ def page_fps(duration):
         page.click("#btn-stop")
         browser.close()
     figure("templates redrawn while training on digits (10 steps/update)", fps, "/s", 20, at_least=True,
-           info=f"{steps:.0f} steps/s")
+           info=f"{steps:.0f} steps/s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 def main(argv=None):
