@@ -16,7 +16,6 @@ import argparse
 import gc
 import os
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -110,7 +109,8 @@ def server_memory(count, steps):
     for i in range(count):  # at the caps: as long a history as an experiment ever keeps
         e = Experiment.create(digits, seed=i)
         e.history = [float(v) for v in np.random.default_rng(i).random(MAX_HISTORY)]
-        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), *np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS)))]
+        train, val = np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS))
+        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), train, val)]
         kept.append(e)
     gc.collect()
     held = (tracemalloc.get_traced_memory()[0] - base) / count
