@@ -340,3 +340,18 @@ def test_the_images_page_has_the_main_pages_policy_and_no_inline_script(client):
     assert page.sources == ["/vendor/plotly.min.js", "/static/js/images.js"]
     assert page.inline == [] and page.handlers == []
     assert 'href="/images"' in client.get("/").text and 'href="/"' in r.text
+
+
+def test_a_cifar10_folder_that_cannot_be_read_is_a_503_then_listed_unavailable(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    fake_cifar.write(folder, per_batch=2, n_test=2)
+    (folder / "test_batch").write_bytes(b"\x80\x02garbage")
+    with TestClient(create_app(Config(cifar10_dir=str(folder)))) as client:
+        assert client.get("/api/datasets").json()[1]["available"] is True  # the files are there
+        r = client.post("/api/experiments", json={"dataset": "cifar10"})
+        assert r.status_code == 503 and r.json()["detail"].startswith("Dataset cifar10 could not be loaded")
+        assert str(tmp_path) not in r.text
+        listed = client.get("/api/datasets").json()[1]
+        assert listed["available"] is False and "could not be read as CIFAR-10" in listed["hint"]
+        r = client.post("/api/experiments", json={"dataset": "cifar10"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "dataset"]
