@@ -16,7 +16,6 @@ import argparse
 import gc
 import os
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import httpx
 import numpy as np
 
 from common import PYTHON, ROOT, best_of, figure, free_port, heading, median_of, process
-from app.api.experiments import ONE_BLAS_THREAD
+from app.main import one_blas_thread
 from app.core import images
 from app.core.experiment import MAX_ACCURACY_POINTS, MAX_HISTORY, Experiment
 from app.core.optimizers import Problem, run_steps
@@ -110,7 +109,8 @@ def server_memory(count, steps):
     for i in range(count):  # at the caps: as long a history as an experiment ever keeps
         e = Experiment.create(digits, seed=i)
         e.history = [float(v) for v in np.random.default_rng(i).random(MAX_HISTORY)]
-        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), *np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS)))]
+        train, val = np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS))
+        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), train, val)]
         kept.append(e)
     gc.collect()
     held = (tracemalloc.get_traced_memory()[0] - base) / count
@@ -142,15 +142,15 @@ def page_fps(duration):
         page.click("#btn-stop")
         browser.close()
     figure("templates redrawn while training on digits (10 steps/update)", fps, "/s", 20, at_least=True,
-           info=f"{steps:.0f} steps/s")
+           info=f"{steps:.0f} steps/s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 experiments of 1,000 steps for the memory figure")
     args = parser.parse_args(argv)
-    with ONE_BLAS_THREAD:  # as the server computes experiments (see app.api.experiments.OneBlasThread)
-        step_times()
+    one_blas_thread()  # as the server computes (see app.main.one_blas_thread)
+    step_times()
     server_memory(10 if args.quick else 50, 1000 if args.quick else 3000)
     page_fps(5.0)
 

@@ -5,7 +5,6 @@ the sessions' limits and eviction; the images in :mod:`app.core.images`, loaded 
 that touches the images runs off the event loop through :func:`offload`.
 """
 
-import threading
 import time
 from contextlib import asynccontextmanager
 from functools import partial
@@ -13,7 +12,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
 
 from app.api.deps import Owner
 from app.api.responses import JSON
@@ -32,41 +30,9 @@ MAX_CHECKS = 50
 DEFAULT_IMAGES = 16
 
 
-class OneBlasThread:
-    """While any experiment computes, BLAS runs on one thread (process-wide: OpenBLAS has no per-thread setting;
-    the last one out restores the setting). Its threads wait on each other by spinning, which on two busy cores
-    turns the many small products of an experiment into a crawl: a numerical-gradient step on the digits (1,301
-    products of 1,197 × 64 by 64 × 10) took 15–23 s with two BLAS threads, 0.8 s with one. The server's
-    parallelism is across requests."""
-
-    def __init__(self):
-        self._lock, self._users, self._limiter = threading.Lock(), 0, None
-        self._controller = ThreadpoolController()
-
-    def __enter__(self):
-        with self._lock:
-            if self._users == 0:
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
-            self._users += 1
-
-    def __exit__(self, *exc):
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                self._limiter.restore_original_limits()
-
-
-ONE_BLAS_THREAD = OneBlasThread()
-
-
-def _on_one_blas_thread(fn, *args):
-    with ONE_BLAS_THREAD:
-        return fn(*args)
-
-
 async def offload(fn, *args):
     """The one place heavy work leaves the event loop (a bounded worker pool is to replace the thread pool)."""
-    return await run_in_threadpool(_on_one_blas_thread, fn, *args)
+    return await run_in_threadpool(fn, *args)
 
 
 async def dataset(request, name):

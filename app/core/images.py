@@ -184,7 +184,7 @@ def cifar10_problem(folder):
     path = Path(folder)
     missing = [name for name in CIFAR10_FILES if not (path / name).is_file()]
     if missing:
-        return f"LINCLASS_CIFAR10_DIR={folder} lacks {', '.join(missing)}"
+        return f"the folder LINCLASS_CIFAR10_DIR names lacks {', '.join(missing)}"  # its path stays private
     return None
 
 
@@ -200,7 +200,8 @@ def load_cifar10(folder):
         parts = [_batch(path / f"data_batch_{i}") for i in range(1, 6)]
         X_test, y_test = _batch(path / "test_batch")
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as e:
-        raise DatasetUnavailable(f"{folder} could not be read as CIFAR-10 ({type(e).__name__}: {e})") from None
+        raise DatasetUnavailable(f"the folder LINCLASS_CIFAR10_DIR names could not be read as CIFAR-10 "
+                                 f"({type(e).__name__}: {e})") from None
     X = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     n_val = min(1000, math.ceil(len(y) / 10))
@@ -209,13 +210,15 @@ def load_cifar10(folder):
 
 # --- loaded once per process -------------------------------------------------------------------------------
 _loaded = {}  # (name, folder) -> ImageData
+_failed = {}  # (name, folder) -> why it could not be loaded: not tried again (600 MB) until a restart
 _locks = {}
 _guard = threading.Lock()
 
 
 def available(name, cifar10_dir=None):
     """None if ``name`` can be loaded here, else a hint saying what is missing."""
-    return cifar10_problem(cifar10_dir) if name == "cifar10" else None
+    failed = _failed.get((name, cifar10_dir if name == "cifar10" else None))
+    return failed or (cifar10_problem(cifar10_dir) if name == "cifar10" else None)
 
 
 def get(name, cifar10_dir=None):
@@ -226,8 +229,14 @@ def get(name, cifar10_dir=None):
     with _guard:
         lock = _locks.setdefault(key, threading.Lock())
     with lock:  # one thread loads; others asking meanwhile wait for it
+        if key in _failed:
+            raise DatasetUnavailable(_failed[key])
         if key not in _loaded:
-            _loaded[key] = load_cifar10(cifar10_dir) if name == "cifar10" else load_digits()
+            try:
+                _loaded[key] = load_cifar10(cifar10_dir) if name == "cifar10" else load_digits()
+            except DatasetUnavailable as e:
+                _failed[key] = str(e)
+                raise
     return _loaded[key]
 
 

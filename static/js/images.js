@@ -1,48 +1,30 @@
 // The image page's wiring: one experiment id and its view; controls call act(), answers are drawn once per
-// animation frame. Figures come from plots.js / imageplots.js, pictures from pictures.js; no mathematics here.
+// animation frame. State in imagestate.js, curves in curves.js, pictures in pictures.js; no mathematics here.
 
 import { ApiError, SerialQueue } from "./api.js";
 import { experiments } from "./experiments.js";
-import { accuracyAxesFigure, accuracyFigure, confusionFigure } from "./imageplots.js";
+import { Curves } from "./curves.js";
+import { confusionFigure } from "./imageplots.js";
 import { ImageGrid, TemplateGrid, drawGradCheck } from "./pictures.js";
-import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 import { Player } from "./player.js";
+import { ExperimentView, OPTIMIZERS, Results, pct } from "./imagestate.js";
 
 const $ = (id) => document.getElementById(id);
 const SHOWN = 24; // test images in the grid
 const REFRESH_MS = 1000; // confusion matrix and test images while running
 const AUTO_SECONDS = 0.03; // "auto" steps per update: about this much server time
-const CURVES_EVERY = 2; // the curves take at most a third of the drawing time: the templates come first
 const FIELDS = { step_size: "step-size", reg: "reg", batch_size: "batch-size", search_scale: "search-scale" };
-const pct = (v) => `${(100 * v).toFixed(1)} %`;
-
-// The experiment as the page knows it: the latest state, the whole loss history, the accuracy points.
-class ExperimentView {
-  constructor(state) {
-    this.state = state;
-    this.history = state.history.slice();
-    this.historyStart = state.history_start;
-    this.accuracy = state.accuracy.slice();
-  }
-
-  // A step or edit answer holds only what it added; false if it does not follow on (then reload).
-  merge(state) {
-    const offset = state.history_start - this.historyStart;
-    if (offset < 0 || offset > this.history.length) return false;
-    this.history = this.history.slice(0, offset).concat(state.history);
-    const last = this.accuracy.length ? this.accuracy[this.accuracy.length - 1][0] : -1;
-    this.accuracy = this.accuracy.concat(state.accuracy.filter((a) => a[0] > last));
-    this.state = { ...state, templates: state.templates ?? this.state.templates };
-    return true;
-  }
-}
 
 class ImagesApp {
   constructor() {
     this.queue = new SerialQueue();
     this.templates = new TemplateGrid($("templates"));
     this.grid = new ImageGrid($("image-grid"));
-    this.ours = {}; // optimizer -> what it reached here and what its steps cost
+    this.curves = new Curves({
+      lossAxes: $("loss-axes"), loss: $("loss-curve"), accuracyAxes: $("accuracy-axes"), accuracy: $("accuracy-curve"),
+      legend: $("loss-legend"), logY: $("log-y"),
+    });
+    this.results = new Results(); // what each optimizer reached here, for the lecture's table
     this.renderPending = false;
     this.refreshing = false;
     this.player = new Player({
@@ -76,7 +58,7 @@ class ImagesApp {
 
   async use(state) {
     this.id = state.id;
-    this.ours = {};
+    this.results.clear();
     sessionStorage.setItem("experiment", state.id);
     this.view = new ExperimentView(state);
     this.view.state.templates = await experiments.templates(state.id);
@@ -130,7 +112,7 @@ class ImagesApp {
         this.clearFieldError();
         if (state.diverged) this.say("Diverged: lower the step size or reset.", "error");
         else if ($("status").classList.contains("error")) this.say("");
-        this.note(state);
+        this.results.noteStep(state);
         this.scheduleRender();
         return state;
       } catch (err) {
@@ -142,13 +124,6 @@ class ImagesApp {
         return null;
       }
     }, key);
-  }
-
-  // What each optimizer cost per step (for the lecture table); its accuracy comes with the evaluation.
-  note(state) {
-    if (!state.taken) return;
-    const entry = (this.ours[state.optimizer] ??= {});
-    Object.assign(entry, { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
   }
 
   showError(err) {
@@ -184,8 +159,7 @@ class ImagesApp {
       if (id !== this.id) return;
       this.evaluation = evaluation;
       this.batch = batch;
-      const opt = this.view.state.optimizer;
-      if (this.view.state.step > 0) Object.assign((this.ours[opt] ??= {}), { accuracy: evaluation.accuracy, step: this.view.state.step });
+      this.results.noteAccuracy(this.view.state.optimizer, evaluation.accuracy, this.view.state.step);
       this.drawResults();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) this.say(err.message, "error");
@@ -214,55 +188,13 @@ class ImagesApp {
   render() {
     const { state } = this.view;
     if (state.templates) this.templates.draw(state.templates, state.classes);
-    this.drawCurvesSoon();
+    this.curves.drawSoon(this.view);
     $("step-count").textContent = String(state.step);
     $("loss").textContent = state.loss.toPrecision(4) + (state.optimizer === "sgd" ? " (batch)" : "");
     $("train-accuracy").textContent = pct(state.train_accuracy);
     $("val-accuracy").textContent = pct(state.val_accuracy);
     this.syncControls(state);
     this.drawLecture();
-  }
-
-  // Plotly redraws cost far more than the templates' canvases; on a busy machine the curves wait until as much
-  // time as they took has passed twice since their last redraw, and the templates keep their frame rate.
-  drawCurvesSoon() {
-    clearTimeout(this.curvesTimer);
-    const wait = (this.curvesAt ?? -Infinity) + CURVES_EVERY * (this.curvesCost ?? 0) - performance.now();
-    if (wait <= 0) this.drawCurves();
-    else this.curvesTimer = setTimeout(() => this.drawCurves(), wait);
-  }
-
-  drawCurves() {
-    const t0 = performance.now();
-    const curve = lossFigure(this.view, $("log-y").checked);
-    const key = JSON.stringify(curve.ranges);
-    if (key !== this.lossRanges) {
-      this.lossRanges = key;
-      const axes = lossAxesFigure(curve.ranges);
-      Plotly.react($("loss-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
-    }
-    Plotly.react($("loss-curve"), curve.data, curve.layout, { displayModeBar: false, responsive: true });
-    const acc = accuracyFigure(this.view.accuracy);
-    const accKey = JSON.stringify(acc.ranges);
-    if (accKey !== this.accuracyRanges) {
-      this.accuracyRanges = accKey;
-      const axes = accuracyAxesFigure(acc.ranges);
-      Plotly.react($("accuracy-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
-    }
-    Plotly.react($("accuracy-curve"), acc.data, acc.layout, { displayModeBar: false, responsive: true });
-    const names = [...new Set(this.view.state.segments.map((s) => s.optimizer))];
-    const legend = $("loss-legend");
-    if (legend.dataset.names !== names.join()) {
-      legend.dataset.names = names.join();
-      legend.replaceChildren(...names.map((name) => {
-        const li = document.createElement("li");
-        li.textContent = OPTIMIZER_NAMES[name];
-        li.style.setProperty("--swatch", OPTIMIZER_COLORS[name]);
-        return li;
-      }));
-    }
-    this.curvesAt = performance.now();
-    this.curvesCost = this.curvesAt - t0;
   }
 
   drawResults() {
@@ -278,16 +210,8 @@ class ImagesApp {
   }
 
   drawLecture() {
-    for (const opt of ["random_search", "numerical", "gd", "sgd"]) {
-      const o = this.ours[opt];
-      if (!o) continue;
-      const parts = [];
-      if (o.accuracy !== undefined) parts.push(`${pct(o.accuracy)} test after ${o.step.toLocaleString("en")} steps`);
-      if (o.evals !== undefined) {
-        const batch = opt === "sgd" ? ` on ${o.batch} images` : "";
-        parts.push(`${o.evals.toLocaleString("en")} loss evaluation${o.evals > 1 ? "s" : ""}${batch}, ${o.ms.toFixed(o.ms < 10 ? 2 : 0)} ms a step`);
-      }
-      const text = `${this.view.state.dataset}: ${parts.join("; ")}`;
+    for (const opt of OPTIMIZERS) {
+      const text = this.results.text(opt, this.view.state.dataset) ?? "run it to see";
       if ($(`ours-${opt}`).textContent !== text) $(`ours-${opt}`).textContent = text;
     }
   }
@@ -338,8 +262,7 @@ class ImagesApp {
     $("btn-stop").addEventListener("click", () => this.player.stop());
     $("btn-reset").addEventListener("click", () => {
       this.player.stop();
-      this.ours = {};
-      for (const opt of ["random_search", "numerical", "gd", "sgd"]) $(`ours-${opt}`).textContent = "run it to see";
+      this.results.clear();
       this.act((id) => experiments.reset(id), null, { replace: true }).then(() => this.refreshResults());
     });
     $("log-y").addEventListener("change", () => this.scheduleRender());

@@ -26,6 +26,14 @@ def new(client, **body):
     return strict(r)
 
 
+def reference(seed, steps=0, **settings):
+    """The experiment computed here; the apps made by the fixtures have set BLAS on one thread for the process,
+    as the server computes (float32 sums depend on how the work is split)."""
+    e = Experiment.create(images.get("digits"), seed=seed, **settings)
+    e.run(images.get("digits"), steps)
+    return e
+
+
 def without_id(state):
     return {k: v for k, v in state.items() if k not in ("id", "seconds", "step_seconds")}
 
@@ -79,9 +87,9 @@ def test_create_with_the_datasets_defaults(client):
     s = new(client, seed=3)
     assert {k: s[k] for k in DEFAULTS["digits"]} == DEFAULTS["digits"]
     assert (s["dataset"], s["seed"], s["step"], s["parameters"], s["shape"]) == ("digits", 3, 0, 650, [8, 8])
-    reference = Experiment.create(images.get("digits"), seed=3)
-    assert s["history"] == reference.history and s["loss"] == reference.history[0]
-    assert s["accuracy"] == reference.accuracy and s["val_accuracy"] == reference.accuracy[0][2]
+    expected = reference(3)
+    assert s["history"] == expected.history and s["loss"] == expected.history[0]
+    assert s["accuracy"] == expected.accuracy and s["val_accuracy"] == expected.accuracy[0][2]
     assert s["segments"] == [{"start": 0, "optimizer": "gd"}] and s["loss_evals"] == 0 and s["taken"] == 0
 
 
@@ -94,9 +102,7 @@ def test_step_trains_and_returns_only_what_it_added(client):
     assert "templates" not in step or step["templates"] is None
     full = client.get(f"/api/experiments/{s['id']}").json()
     assert full["history"] == s["history"] + step["history"] and len(full["accuracy"]) == 2
-    reference = Experiment.create(images.get("digits"), seed=3)
-    reference.run(images.get("digits"), 40)
-    assert full["history"] == reference.history
+    assert full["history"] == reference(3, 40).history
 
 
 def test_step_with_templates(client):
@@ -132,24 +138,23 @@ def test_evaluate_templates_images_and_gradcheck(client):
     s = new(client, seed=3)
     client.post(f"/api/experiments/{s['id']}/step", json={"steps": 50})
     digits = images.get("digits")
-    reference = Experiment.create(digits, seed=3)
-    reference.run(digits, 50)
+    expected_state = reference(3, 50)
     for split in ("val", "test"):
         r = client.get(f"/api/experiments/{s['id']}/evaluate?split={split}")
-        expected = reference.evaluate(digits, split)
+        expected = expected_state.evaluate(digits, split)
         assert r.status_code == 200 and r.json() == {**expected, "confusion": expected["confusion"].tolist()}
     assert client.get(f"/api/experiments/{s['id']}/evaluate").json()["split"] == "val"
     t = client.get(f"/api/experiments/{s['id']}/templates").json()
-    assert t == {"shape": [10, 8, 8], "images": reference.templates().tolist()}
+    assert t == {"shape": [10, 8, 8], "images": expected_state.templates().tolist()}
     pics = client.get(f"/api/experiments/{s['id']}/images?split=test&indices=4,0,299").json()
     assert pics["indices"] == [4, 0, 299] and pics["shape"] == [3, 8, 8]
     assert pics["images"] == digits.pixels("test", [4, 0, 299]).tolist()
     assert pics["labels"] == digits.test.y[[4, 0, 299]].tolist()
-    assert pics["predicted"] == reference.predict(digits.test.X[[4, 0, 299]]).tolist()
+    assert pics["predicted"] == expected_state.predict(digits.test.X[[4, 0, 299]]).tolist()
     assert len(client.get(f"/api/experiments/{s['id']}/images").json()["indices"]) == 16
     check = client.get(f"/api/experiments/{s['id']}/gradcheck?count=8&seed=2").json()
     assert len(check["params"]) == 8 and check["precision"] == "extended" and check["h"] == 1e-5
-    assert check == json.loads(json.dumps(reference.gradient_check(digits, 8, 2)))
+    assert check == json.loads(json.dumps(expected_state.gradient_check(digits, 8, 2)))
     assert set(check["params"][0]) == {"name", "analytic", "numerical", "rel_error", "kink"}
 
 
@@ -313,18 +318,15 @@ def test_the_dataset_is_loaded_once_and_shared_by_every_experiment(monkeypatch):
     assert seen[0] is images.loaded("digits") and not seen[0].train.X.flags.writeable
 
 
-def test_experiments_compute_on_one_blas_thread_and_the_last_one_out_restores_the_setting():
-    from threadpoolctl import threadpool_info
-
-    from app.api.experiments import ONE_BLAS_THREAD
+def test_the_server_computes_with_blas_on_one_thread(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     numpy_blas = lambda: [i["num_threads"] for i in threadpool_info() if "numpy" in i["filepath"]]
-    before = numpy_blas()
-    with ONE_BLAS_THREAD:
-        with ONE_BLAS_THREAD:  # two requests at once
-            assert numpy_blas() == [1]
-        assert numpy_blas() == [1]  # the first one out leaves the other on one thread
-    assert numpy_blas() == before
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    with threadpool_limits(2, user_api="blas"):
+        create_app(Config())
+        assert numpy_blas() == [1]
 
 
 def test_the_images_page_has_the_main_pages_policy_and_no_inline_script(client):
@@ -337,3 +339,18 @@ def test_the_images_page_has_the_main_pages_policy_and_no_inline_script(client):
     assert page.sources == ["/vendor/plotly.min.js", "/static/js/images.js"]
     assert page.inline == [] and page.handlers == []
     assert 'href="/images"' in client.get("/").text and 'href="/"' in r.text
+
+
+def test_a_cifar10_folder_that_cannot_be_read_is_a_503_then_listed_unavailable(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    fake_cifar.write(folder, per_batch=2, n_test=2)
+    (folder / "test_batch").write_bytes(b"\x80\x02garbage")
+    with TestClient(create_app(Config(cifar10_dir=str(folder)))) as client:
+        assert client.get("/api/datasets").json()[1]["available"] is True  # the files are there
+        r = client.post("/api/experiments", json={"dataset": "cifar10"})
+        assert r.status_code == 503 and r.json()["detail"].startswith("Dataset cifar10 could not be loaded")
+        assert str(tmp_path) not in r.text
+        listed = client.get("/api/datasets").json()[1]
+        assert listed["available"] is False and "could not be read as CIFAR-10" in listed["hint"]
+        r = client.post("/api/experiments", json={"dataset": "cifar10"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "dataset"]

@@ -16,6 +16,7 @@ from tests import fake_cifar
 def fresh(monkeypatch):
     """An empty process-wide cache, and a count of the loads made."""
     monkeypatch.setattr(images, "_loaded", {})
+    monkeypatch.setattr(images, "_failed", {})
     monkeypatch.setattr(images, "_locks", {})
     calls = []
     for name in ("load_digits", "load_cifar10"):
@@ -82,6 +83,7 @@ def test_cifar10_from_a_folder_in_the_assignments_format(cifar_dir):
 def test_cifar10_is_unavailable_with_a_hint_without_its_folder(tmp_path):
     assert "LINCLASS_CIFAR10_DIR" in images.available("cifar10", None)
     assert "data_batch_1" in images.available("cifar10", str(tmp_path))
+    assert str(tmp_path) not in images.available("cifar10", str(tmp_path))  # the server's paths stay private
     assert images.available("digits", None) is None
     with pytest.raises(images.DatasetUnavailable, match="lacks"):
         images.load_cifar10(str(tmp_path))
@@ -121,3 +123,16 @@ def test_a_dataset_is_loaded_once_and_shared(fresh, cifar_dir):
     assert fresh == ["load_cifar10"] and all(r is results[0] for r in results)
     assert images.get("digits") is images.get("digits") and fresh == ["load_cifar10", "load_digits"]
     assert images.loaded("cifar10", folder) is results[0] and images.loaded("cifar10", "/elsewhere") is None
+
+
+def test_a_folder_that_fails_to_load_is_not_read_again_and_is_listed_unavailable(fresh, tmp_path):
+    folder = tmp_path / "broken"
+    fake_cifar.write(folder, per_batch=2, n_test=2)
+    (folder / "data_batch_2").write_bytes(b"not a pickle")
+    assert images.available("cifar10", str(folder)) is None  # every file is there
+    for _ in range(3):
+        with pytest.raises(images.DatasetUnavailable, match="could not be read as CIFAR-10") as e:
+            images.get("cifar10", str(folder))
+        assert str(tmp_path) not in str(e.value)
+    assert fresh == ["load_cifar10"]  # one attempt
+    assert "could not be read" in images.available("cifar10", str(folder))

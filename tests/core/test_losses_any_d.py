@@ -59,7 +59,7 @@ def loop_loss_and_dscores(s, y, loss_type):
 
 
 def loop_gradients(W, b, X, y, reg, loss_type):
-    """``∂L/∂W[k][d] = (1/N) Σ_i ∂L_i/∂s_k · x_d + 2λW[k][d]``, ``∂L/∂b[k] = (1/N) Σ_i ∂L_i/∂s_k``, by loops."""
+    """By loops: ``∂L/∂W[k][d] = (1/N) Σ_i ∂L_i/∂s_k · x_d + 2λW[k][d]``, ``∂L/∂b[k] = (1/N) Σ_i ∂L_i/∂s_k``."""
     losses, ds = loop_loss_and_dscores(loop_scores(W, b, X), y, loss_type)
     n, (k, dims) = len(y), W.shape
     dW = [[sum(ds[i][c] * X[i][d] for i in range(n)) / n + 2 * reg * W[c][d] for d in range(dims)] for c in range(k)]

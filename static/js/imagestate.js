@@ -1,0 +1,62 @@
+// The image page's client-side state: the experiment as the page knows it, and what each optimizer reached
+// here, for the lecture's table. No drawing, no requests.
+
+export const OPTIMIZERS = ["random_search", "numerical", "gd", "sgd"];
+
+// The latest state, the whole loss history and every accuracy point.
+export class ExperimentView {
+  constructor(state) {
+    this.state = state;
+    this.history = state.history.slice();
+    this.historyStart = state.history_start;
+    this.accuracy = state.accuracy.slice();
+  }
+
+  // A step or edit answer holds only what it added; false if it does not follow on (then reload).
+  merge(state) {
+    const offset = state.history_start - this.historyStart;
+    if (offset < 0 || offset > this.history.length) return false;
+    this.history = this.history.slice(0, offset).concat(state.history);
+    const last = this.accuracy.length ? this.accuracy[this.accuracy.length - 1][0] : -1;
+    this.accuracy = this.accuracy.concat(state.accuracy.filter((a) => a[0] > last));
+    this.state = { ...state, templates: state.templates ?? this.state.templates };
+    return true;
+  }
+}
+
+const pct = (v) => `${(100 * v).toFixed(1)} %`;
+
+// Per optimizer: the test accuracy after its steps, and what one of its steps cost.
+export class Results {
+  constructor() {
+    this.by = {};
+  }
+
+  clear() {
+    this.by = {};
+  }
+
+  noteStep(state) {
+    if (!state.taken) return;
+    Object.assign((this.by[state.optimizer] ??= {}), { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
+  }
+
+  noteAccuracy(optimizer, accuracy, step) {
+    if (step > 0) Object.assign((this.by[optimizer] ??= {}), { accuracy, step });
+  }
+
+  // The "Here" cell of the lecture table, or null before the optimizer has run.
+  text(optimizer, dataset) {
+    const o = this.by[optimizer];
+    if (!o) return null;
+    const parts = [];
+    if (o.accuracy !== undefined) parts.push(`${pct(o.accuracy)} test after ${o.step.toLocaleString("en")} steps`);
+    if (o.evals !== undefined) {
+      const batch = optimizer === "sgd" ? ` on ${o.batch} images` : "";
+      parts.push(`${o.evals.toLocaleString("en")} loss evaluation${o.evals > 1 ? "s" : ""}${batch}, ${o.ms.toFixed(o.ms < 10 ? 2 : 0)} ms a step`);
+    }
+    return `${dataset}: ${parts.join("; ")}`;
+  }
+}
+
+export { pct };
