@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core import changes as change_log
 from app.core import datasets, divergence, heldout, run_record
 from app.core.model import REG_GRADIENTS, accuracy, default_params, random_params
 from app.core.optimizers import OPTIMIZERS, Problem

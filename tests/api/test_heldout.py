@@ -63,8 +63,10 @@ def test_moving_the_test_points_changes_no_training_number(client):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"data": "blobs", "test_fraction": 0.51}, "test_fraction"), ({"data": "blobs", "test_fraction": -0.1}, "test_fraction"),
-    ({"data": "blobs", "test_fraction": 1}, "test_fraction"), ({"data": "blobs", "test_fraction": "0.2"}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": 0.51}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": -0.1}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": 1}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": "0.2"}, "test_fraction"),
     ({"data": "original", "test_fraction": 0.2}, "test_fraction"), ({"test_fraction": 0.2}, "test_fraction"),
     ({"data": "blobs", "noise": 0.6}, "noise"), ({"data": "random", "noise": 0.1}, "noise"),
     ({"data": "moons", "noise": 2}, "noise"), ({"data": "moons", "noise": -1}, "noise"),
@@ -78,7 +80,8 @@ def test_bad_held_out_options_get_422_and_change_nothing(client, body, field):
     assert client.get(url(sid, "/export")).json() == before
 
 
-@pytest.mark.parametrize("body, field", [({"X_test": [[0, 0]]}, "y_test"), ({"X_test": [[0, 0]], "y_test": [5]}, "y_test"),
+@pytest.mark.parametrize("body, field", [({"X_test": [[0, 0]]}, "y_test"),
+                                         ({"X_test": [[0, 0]], "y_test": [5]}, "y_test"),
                                          ({"X_test": [[0, 0, 0]], "y_test": [0]}, "X_test")])
 def test_bad_test_points_get_422(client, body, field):
     sid = new(client)["id"]
@@ -111,4 +114,5 @@ def test_a_record_from_before_test_sets_still_imports(client):
     for key in ("X_test", "y_test", "test_history", "changes", "divergence", "preset"):
         record.pop(key)
     r = client.post("/api/sessions/import", json=record)
-    assert r.status_code == 201 and r.json()["n_test"] == 0 and r.json()["history"] == client.get(url(sid)).json()["history"]
+    assert r.status_code == 201 and r.json()["n_test"] == 0
+    assert r.json()["history"] == client.get(url(sid)).json()["history"]
