@@ -116,3 +116,38 @@ def test_a_record_from_before_test_sets_still_imports(client):
     r = client.post("/api/sessions/import", json=record)
     assert r.status_code == 201 and r.json()["n_test"] == 0
     assert r.json()["history"] == client.get(url(sid)).json()["history"]
+
+
+def test_a_test_set_added_mid_run_has_no_test_loss_for_the_steps_before_it(client):
+    sid = new(client, seed=1)["id"]
+    step(client, sid, 3)
+    r = client.patch(url(sid), json={"X_test": [[0.5, 0.5], [-0.5, 0.2]], "y_test": [0, 1]})
+    assert r.status_code == 200 and r.json()["test_history"] == []  # a PATCH adds no history
+    s = step(client, sid, 2)
+    assert len(s["test_history"]) == 2 and s["test_history"][-1] == s["test_loss"]
+    full = finite_json(client.get(url(sid)))
+    assert full["test_history"][:4] == [None] * 4 and full["test_history"][4:] == s["test_history"]
+    assert client.get(url(sid, "/export")).json()["test_history"] == full["test_history"]
+    r = client.patch(url(sid), json={"X_test": [], "y_test": []})  # and removed again
+    assert r.json()["test_history"] is None and r.json()["n_test"] == 0
+    assert client.get(url(sid)).json()["X_test"] is None
+
+
+def test_a_trimmed_test_history_stays_aligned_in_each_store(config, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    import app.core.trainer
+    from app.main import create_app
+
+    monkeypatch.setattr(app.core.trainer, "MAX_HISTORY", 40)
+    with TestClient(create_app(config)) as client:
+        sid = new(client, seed=2, optimizer="sgd")["id"]
+        reset(client, sid, data="blobs", n=10, classes=3, test_fraction=0.3, seed=4)
+        seen = []
+        for steps in (25, 25, 1, 60, 5):
+            s = step(client, sid, steps)
+            assert len(s["test_history"]) == len(s["history"]) == min(steps, 40)
+            seen += s["test_history"]
+        s = client.get(url(sid)).json()
+        assert (s["step"], s["history_start"], len(s["history"]), len(s["test_history"])) == (116, 77, 40, 40)
+        assert s["test_history"] == seen[-40:]
