@@ -151,3 +151,13 @@ def test_a_trimmed_test_history_stays_aligned_in_each_store(config, monkeypatch)
         s = client.get(url(sid)).json()
         assert (s["step"], s["history_start"], len(s["history"]), len(s["test_history"])) == (116, 77, 40, 40)
         assert s["test_history"] == seen[-40:]
+
+
+def test_a_preset_is_redrawn_by_its_seed_and_regenerated_by_a_new_one(client):
+    sid = new(client)["id"]
+    body = {"data": "circles", "n": 25, "classes": 3, "test_fraction": 0.2, "noise": 0.1}
+    a = reset(client, sid, seed=123, **body)
+    b = reset(client, sid, **{k: v for k, v in a["preset"].items() if k != "name"}, data="circles")
+    assert (b["X"], b["X_test"], b["y_test"]) == (a["X"], a["X_test"], a["y_test"])
+    c = reset(client, sid, **body)  # Regenerate: no seed, a new one
+    assert c["preset"]["seed"] != 123 and c["X"] != a["X"] and c["n_test"] == a["n_test"] == 15
