@@ -37,7 +37,8 @@ def state(sid, t, detail="full", history_from=None):
     """The session state (see :class:`app.schemas.SessionPublic`)."""
     s, ev = t.settings, t.evaluation
     full = detail == "full"
-    start = t.history_start if history_from is None else history_from
+    # a single request may take more steps than the history keeps: start at the oldest one kept
+    start = t.history_start if history_from is None else max(history_from, t.history_start)
     return {
         "id": sid,
         "loss_type": s.loss_type, "step_size": s.step_size, "reg": s.reg, "reg_gradient": s.reg_gradient,

@@ -1,21 +1,22 @@
 """Seeing a run blow up long before float64 overflows, and saying why.
 
-Gradient descent on ``L = data loss + λ Σ W²`` updates the weights by ``W ← (1 − c·λ·η) W − η ∂(data)/∂W``
-(``c = 2`` for the exact gradient, 0.5 for the original demo's; the numerical gradient is always exact).
-The first factor alone shrinks ``W`` only while ``c·λ·η < 2``; at ``c·λ·η ≥ 2`` (``2·λ·step_size ≥ 2``)
-it flips the sign of ``W`` every step without shrinking it, and the data term's push then builds up:
-the loss grows (about quadratically in the step count at exactly 2, geometrically beyond), or at best the
-weights swing between two mirror images for ever. Every data loss here has a gradient bounded by the data
-(``|∂L_i/∂s| ≤ K``), so below the rule the weights stay bounded and the loss cannot run away.
+A gradient step on ``L = data loss + λ Σ W²`` is ``W ← (1 − c·λ·η) W − η ∂(data loss)/∂W``, with ``c = 2``
+for the exact gradient (0.5 for the original demo's; the numerical gradient is always exact). The first
+factor alone shrinks ``W`` only while ``c·λ·η < 2``. From ``c·λ·η ≥ 2`` on (``2·λ·step_size ≥ 2``) it flips
+the sign of ``W`` every step without shrinking it, and the data term's push builds up: the loss grows (about
+quadratically in the steps at exactly 2, geometrically beyond), or at best the weights swing between two
+mirror images for ever (seen with the one-vs-all loss on two classes). Below the rule the weights stay
+bounded, since every data loss here has a gradient bounded by the data, and the loss cannot run away.
 
-:class:`Watch` follows the losses of a run since the last change of parameters, settings or data and
-latches ``diverging`` on either sign, whichever comes first:
+:class:`Watch` follows the losses since the last change of parameters, settings or data and latches
+``diverging`` on the first of two signs:
 
-* growth: the loss is ``GROWTH_RATIO`` times above the lowest loss since the change (floored at
-  ``LOSS_FLOOR``, so that a loss near zero does not turn noise into huge ratios) and it rose on each of the
-  last ``RISES`` steps;
-* flipping: the rule holds and ``W`` pointed against its previous direction (``⟨W_t, W_t−1⟩ < 0``) on each
-  of the last ``FLIPS`` steps — the rule at work, seen in the run (the regions swap every step).
+* growth: the loss at least ``GROWTH_RATIO`` times the lowest loss since the change (floored at
+  ``LOSS_FLOOR``, so that noise around a loss near zero makes no huge ratio) and rising on each of the last
+  ``RISES`` steps;
+* reversals: the rule holds and ``W`` pointed against its previous direction (``⟨W_t, W_t−1⟩ < 0``) on each of
+  the last ``FLIPS`` steps: the rule at work, seen in the run (the regions swap every step). Healthy runs
+  reverse too, for hundreds of steps (a step size of 3 on two points), so reversals count only under the rule.
 
 ``bench/divergence.py`` measures how far these thresholds are from the healthy and the diverging runs.
 """
@@ -40,8 +41,8 @@ def reg_factor(settings, reg_gradients):
 
 
 def rule_holds(factor):
-    """``|1 − c·λ·η| ≥ 1`` with ``c·λ·η > 0``, i.e. ``c·λ·η ≥ 2``; a relative tolerance of 1e-9 so that
-    values that mean the boundary (λ = 0.3, η = 1/0.3) count as on it."""
+    """``c·λ·η ≥ 2``, i.e. ``1 − c·λ·η ≤ −1``, with a tolerance of 1e-9 so that values meant to be on the
+    boundary (λ = 0.3, η = 1/0.3) count as on it."""
     return factor is not None and factor <= -1.0 + 1e-9
 
 

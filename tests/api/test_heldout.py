@@ -63,8 +63,10 @@ def test_moving_the_test_points_changes_no_training_number(client):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"data": "blobs", "test_fraction": 0.51}, "test_fraction"), ({"data": "blobs", "test_fraction": -0.1}, "test_fraction"),
-    ({"data": "blobs", "test_fraction": 1}, "test_fraction"), ({"data": "blobs", "test_fraction": "0.2"}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": 0.51}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": -0.1}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": 1}, "test_fraction"),
+    ({"data": "blobs", "test_fraction": "0.2"}, "test_fraction"),
     ({"data": "original", "test_fraction": 0.2}, "test_fraction"), ({"test_fraction": 0.2}, "test_fraction"),
     ({"data": "blobs", "noise": 0.6}, "noise"), ({"data": "random", "noise": 0.1}, "noise"),
     ({"data": "moons", "noise": 2}, "noise"), ({"data": "moons", "noise": -1}, "noise"),
@@ -78,7 +80,8 @@ def test_bad_held_out_options_get_422_and_change_nothing(client, body, field):
     assert client.get(url(sid, "/export")).json() == before
 
 
-@pytest.mark.parametrize("body, field", [({"X_test": [[0, 0]]}, "y_test"), ({"X_test": [[0, 0]], "y_test": [5]}, "y_test"),
+@pytest.mark.parametrize("body, field", [({"X_test": [[0, 0]]}, "y_test"),
+                                         ({"X_test": [[0, 0]], "y_test": [5]}, "y_test"),
                                          ({"X_test": [[0, 0, 0]], "y_test": [0]}, "X_test")])
 def test_bad_test_points_get_422(client, body, field):
     sid = new(client)["id"]
@@ -111,4 +114,50 @@ def test_a_record_from_before_test_sets_still_imports(client):
     for key in ("X_test", "y_test", "test_history", "changes", "divergence", "preset"):
         record.pop(key)
     r = client.post("/api/sessions/import", json=record)
-    assert r.status_code == 201 and r.json()["n_test"] == 0 and r.json()["history"] == client.get(url(sid)).json()["history"]
+    assert r.status_code == 201 and r.json()["n_test"] == 0
+    assert r.json()["history"] == client.get(url(sid)).json()["history"]
+
+
+def test_a_test_set_added_mid_run_has_no_test_loss_for_the_steps_before_it(client):
+    sid = new(client, seed=1)["id"]
+    step(client, sid, 3)
+    r = client.patch(url(sid), json={"X_test": [[0.5, 0.5], [-0.5, 0.2]], "y_test": [0, 1]})
+    assert r.status_code == 200 and r.json()["test_history"] == []  # a PATCH adds no history
+    s = step(client, sid, 2)
+    assert len(s["test_history"]) == 2 and s["test_history"][-1] == s["test_loss"]
+    full = finite_json(client.get(url(sid)))
+    assert full["test_history"][:4] == [None] * 4 and full["test_history"][4:] == s["test_history"]
+    assert client.get(url(sid, "/export")).json()["test_history"] == full["test_history"]
+    r = client.patch(url(sid), json={"X_test": [], "y_test": []})  # and removed again
+    assert r.json()["test_history"] is None and r.json()["n_test"] == 0
+    assert client.get(url(sid)).json()["X_test"] is None
+
+
+def test_a_trimmed_test_history_stays_aligned_in_each_store(config, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    import app.core.trainer
+    from app.main import create_app
+
+    monkeypatch.setattr(app.core.trainer, "MAX_HISTORY", 40)
+    with TestClient(create_app(config)) as client:
+        sid = new(client, seed=2, optimizer="sgd")["id"]
+        reset(client, sid, data="blobs", n=10, classes=3, test_fraction=0.3, seed=4)
+        seen = []
+        for steps in (25, 25, 1, 60, 5):
+            s = step(client, sid, steps)
+            assert len(s["test_history"]) == len(s["history"]) == min(steps, 40)
+            seen += s["test_history"]
+        s = client.get(url(sid)).json()
+        assert (s["step"], s["history_start"], len(s["history"]), len(s["test_history"])) == (116, 77, 40, 40)
+        assert s["test_history"] == seen[-40:]
+
+
+def test_a_preset_is_redrawn_by_its_seed_and_regenerated_by_a_new_one(client):
+    sid = new(client)["id"]
+    body = {"data": "circles", "n": 25, "classes": 3, "test_fraction": 0.2, "noise": 0.1}
+    a = reset(client, sid, seed=123, **body)
+    b = reset(client, sid, **{k: v for k, v in a["preset"].items() if k != "name"}, data="circles")
+    assert (b["X"], b["X_test"], b["y_test"]) == (a["X"], a["X_test"], a["y_test"])
+    c = reset(client, sid, **body)  # Regenerate: no seed, a new one
+    assert c["preset"]["seed"] != 123 and c["X"] != a["X"] and c["n_test"] == a["n_test"] == 15
