@@ -250,3 +250,29 @@ def test_a_step_that_takes_its_address_past_a_64_kb_step_reranks_it(redis_url, r
         client.post(f"/api/sessions/{ids[0]}/step", json={"steps": steps}, params={"detail": "summary"})
         assert int(redis_db.hget("linclass:meta:size", ids[0])) < 65536 < int(redis_db.hget("linclass:meta:obytes", "10.0.0.1"))
         assert_accounting_adds_up(redis_db, 10_000, 2**30)
+
+
+def test_the_memory_accounting_adds_up_after_every_kind_of_change():
+    config = Config(max_sessions=25, max_memory_mb=1.0, **FLOOD)
+    with served(config) as (client, store):
+        ids = []
+        for i in range(40):
+            ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
+            if i % 5 == 0:
+                client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
+            if i % 7 == 0:
+                client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
+            if i % 11 == 10:
+                client.delete(f"/api/sessions/{ids[-2]}")
+        entries = store._entries.values()
+        assert len(entries) <= 25 and all(e.size == session_bytes(e.trainer) for e in entries)
+        assert client.portal.call(store.bytes) == sum(e.size for e in entries) <= 2**20
+        owners = {e.owner for e in entries}
+        assert set(store._owners) == owners
+        for name, owner in store._owners.items():
+            assert set(owner.sessions) == {e.sid for e in entries if e.owner == name}
+            assert owner.bytes == sum(e.size for e in owner.sessions.values())
+        by_count = {o: len(o.sessions) for o in store._owners.values()}
+        by_bytes = {o: o.bytes // 65536 for o in store._owners.values()}
+        for ranking, weights in ((store._by_count, by_count), (store._by_bytes, by_bytes)):
+            assert {o: w for w, group in ranking.descending() for o in group} == weights
