@@ -221,7 +221,25 @@ def test_settings_come_from_the_environment():
     assert isinstance(create_app(c).state.store, RedisStore) and isinstance(create_app(Config()).state.store, MemoryStore)
 
 
+def test_the_fairness_settings_come_from_the_environment_and_reach_both_stores(redis_url):
+    env = {"LINCLASS_MAX_MEMORY_MB": "64.5", "LINCLASS_MAX_SESSIONS_PER_ADDRESS": "120", "LINCLASS_CREATE_RATE": "0.5",
+           "LINCLASS_CREATE_BURST": "30"}
+    c = Config.from_env(env)
+    assert (c.max_memory_mb, c.max_sessions_per_address, c.create_rate, c.create_burst) == (64.5, 120, 0.5, 30)
+    defaults = Config.from_env({})
+    assert (defaults.max_memory_mb, defaults.max_sessions_per_address, defaults.create_rate,
+            defaults.create_burst) == (1024.0, 200, 2.0, 200)
+    for store in (create_app(c).state.store, create_app(replace(c, session_store=redis_url)).state.store):
+        limits = store.limits
+        assert (limits.max_bytes, limits.per_address, limits.create_rate, limits.create_burst) == (64.5 * 2**20, 120, 0.5, 30)
+
+
 @pytest.mark.parametrize("env, words", [
+    ({"LINCLASS_MAX_MEMORY_MB": "0"}, "max_memory_mb must be positive"),
+    ({"LINCLASS_MAX_MEMORY_MB": "inf"}, "max_memory_mb must be positive and finite"),
+    ({"LINCLASS_MAX_SESSIONS_PER_ADDRESS": "-1"}, "max_sessions_per_address must be positive"),
+    ({"LINCLASS_CREATE_RATE": "fast"}, "LINCLASS_CREATE_RATE must be a number"),
+    ({"LINCLASS_CREATE_BURST": "2.5"}, "LINCLASS_CREATE_BURST must be an integer"),
     ({"LINCLASS_MAX_SESSIONS": "lots"}, "LINCLASS_MAX_SESSIONS must be an integer"),
     ({"LINCLASS_MAX_SESSIONS": "0"}, "max_sessions must be positive"),
     ({"LINCLASS_IDLE_TIMEOUT": "nan"}, "idle_timeout must be positive and finite"),
