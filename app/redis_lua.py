@@ -60,18 +60,23 @@ local function touch(P, sid, ttl)
   redis.call('PEXPIRE', P .. 'h:' .. sid, ttl)
   redis.call('ZADD', P .. 'meta:used', now, sid)
   local owner = redis.call('HGET', P .. 'meta:owner', sid)
-  if owner then
-    redis.call('ZADD', P .. 'meta:o:' .. owner, now, sid)
-    rerank(P, owner)
-  end
+  if owner then redis.call('ZADD', P .. 'meta:o:' .. owner, now, sid) end  -- (no weight changes: no rerank)
 end
 
+-- the session's accounted bytes, and its owner's weights (after it was first touched: its count is in them)
 local function resize(P, sid, size)
   local old = tonumber(redis.call('HGET', P .. 'meta:size', sid) or '0')
-  redis.call('HSET', P .. 'meta:size', sid, size)
-  redis.call('INCRBY', P .. 'meta:total', size - old)
   local owner = redis.call('HGET', P .. 'meta:owner', sid)
-  if owner then redis.call('HINCRBY', P .. 'meta:obytes', owner, size - old) end
+  local moved = old == 0  -- a new session: its owner's count changed
+  if old ~= size then
+    redis.call('HSET', P .. 'meta:size', sid, size)
+    redis.call('INCRBY', P .. 'meta:total', size - old)
+    if owner then
+      local now = redis.call('HINCRBY', P .. 'meta:obytes', owner, size - old)
+      moved = moved or math.floor((now - size + old) / 65536) ~= math.floor(now / 65536)
+    end
+  end
+  if owner and moved then rerank(P, owner) end
 end
 
 -- the least recently used session of `owner` with no request in flight (no lock), other than `keep`
@@ -155,8 +160,8 @@ if wait > 0 then return wait end
 redis.call('HSET', P .. 's:' .. sid, 'core', ARGV[11], 'data', ARGV[12])
 redis.call('SET', P .. 'h:' .. sid, ARGV[13])
 redis.call('HSET', P .. 'meta:owner', sid, owner)
-resize(P, sid, tonumber(ARGV[7]))
 touch(P, sid, ttl)
+resize(P, sid, tonumber(ARGV[7]))
 shrink(P, sid, tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]))
 return 0""",
     # ARGV P, sid, ttl, token ('' to read without locking), lease ms
@@ -183,7 +188,7 @@ if ARGV[6] ~= '' then redis.call('HSET', state, 'data', ARGV[6]) end
 if ARGV[7] == 'set' then redis.call('SET', history, ARGV[8]) else redis.call('APPEND', history, ARGV[8]) end
 resize(P, sid, tonumber(ARGV[9]))
 touch(P, sid, tonumber(ARGV[3]))
-shrink(P, sid, tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]))
+shrink(P, sid, tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]))  -- (over while it was busy)
 return 1""",
     # ARGV P, sid, token -> 1 deleted, 0 gone already, -1 the lock was lost
     "delete": """

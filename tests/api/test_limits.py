@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import responses
 from app.core.trainer import Trainer
+from app.config import Config
 from app.main import create_app
 from app.session_limits import Limits, Ranking, owner_key, session_bytes
 
@@ -203,3 +204,74 @@ def test_the_ranking_finds_the_heaviest_as_a_sort_would():
             weights[owner] = new
         expected = [(w, {o for o, v in weights.items() if v == w}) for w in sorted(set(weights.values()), reverse=True)]
         assert [(w, set(owners)) for w, owners in ranking.descending()] == expected
+
+
+def assert_accounting_adds_up(redis_db, max_sessions, max_bytes):
+    """Totals, owners' bytes and counts, and their ranks against the sums they stand for."""
+    owner_of = {k.decode(): v.decode() for k, v in redis_db.hgetall("linclass:meta:owner").items()}
+    size = {k.decode(): int(v) for k, v in redis_db.hgetall("linclass:meta:size").items()}
+    live = {m.decode() for m in redis_db.zrange("linclass:meta:used", 0, -1)}
+    assert set(owner_of) == set(size) == live and len(live) <= max_sessions
+    assert {k.decode()[len("linclass:s:"):] for k in redis_db.keys("linclass:s:*")} == live
+    assert int(redis_db.get("linclass:meta:total")) == sum(size.values()) <= max_bytes
+    for owner in set(owner_of.values()):
+        mine = {m.decode() for m in redis_db.zrange(f"linclass:meta:o:{owner}", 0, -1)}
+        assert mine == {sid for sid, o in owner_of.items() if o == owner}
+        owner_bytes = sum(size[sid] for sid in mine)
+        assert int(redis_db.hget("linclass:meta:obytes", owner)) == owner_bytes
+        assert redis_db.zscore("linclass:meta:rank:n", owner) == len(mine)
+        assert redis_db.zscore("linclass:meta:rank:b", owner) == owner_bytes // 65536
+    assert redis_db.zcard("linclass:meta:rank:n") == len(set(owner_of.values()))
+
+
+def test_the_redis_accounting_adds_up_after_every_kind_of_change(redis_url, redis_db):
+    config = Config(session_store=redis_url, max_sessions=25, max_memory_mb=1.0, **FLOOD)
+    with served(config) as (client, store):
+        ids = []
+        for i in range(40):
+            ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
+            if i % 5 == 0:
+                client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
+            if i % 7 == 0:
+                client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
+            if i % 11 == 10:
+                client.delete(f"/api/sessions/{ids[-2]}")
+        assert_accounting_adds_up(redis_db, 25, 2**20)
+
+
+def test_a_step_that_takes_its_address_past_a_64_kb_step_reranks_it(redis_url, redis_db):
+    with served(Config(session_store=redis_url, **FLOOD)) as (client, store):
+        ids = [new(client, "10.0.0.1")]
+        while int(redis_db.hget("linclass:meta:obytes", "10.0.0.1")) < 60_000:
+            ids.append(new(client, "10.0.0.1"))
+        below = int(redis_db.hget("linclass:meta:obytes", "10.0.0.1"))
+        steps = (65536 - below) // 8 + 100  # the session stays within its own first 64 KB, its address does not
+        client.post(f"/api/sessions/{ids[0]}/step", json={"steps": steps}, params={"detail": "summary"})
+        assert int(redis_db.hget("linclass:meta:size", ids[0])) < 65536 < int(redis_db.hget("linclass:meta:obytes", "10.0.0.1"))
+        assert_accounting_adds_up(redis_db, 10_000, 2**30)
+
+
+def test_the_memory_accounting_adds_up_after_every_kind_of_change():
+    config = Config(max_sessions=25, max_memory_mb=1.0, **FLOOD)
+    with served(config) as (client, store):
+        ids = []
+        for i in range(40):
+            ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
+            if i % 5 == 0:
+                client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
+            if i % 7 == 0:
+                client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
+            if i % 11 == 10:
+                client.delete(f"/api/sessions/{ids[-2]}")
+        entries = store._entries.values()
+        assert len(entries) <= 25 and all(e.size == session_bytes(e.trainer) for e in entries)
+        assert client.portal.call(store.bytes) == sum(e.size for e in entries) <= 2**20
+        owners = {e.owner for e in entries}
+        assert set(store._owners) == owners
+        for name, owner in store._owners.items():
+            assert set(owner.sessions) == {e.sid for e in entries if e.owner == name}
+            assert owner.bytes == sum(e.size for e in owner.sessions.values())
+        by_count = {o: len(o.sessions) for o in store._owners.values()}
+        by_bytes = {o: o.bytes // 65536 for o in store._owners.values()}
+        for ranking, weights in ((store._by_count, by_count), (store._by_bytes, by_bytes)):
+            assert {o: w for w, group in ranking.descending() for o in group} == weights

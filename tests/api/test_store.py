@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import app.core.trainer
-from app.config import Config
+from app.config import Config, ConfigError, load_config
 from app.core.trainer import Trainer
 from app.main import create_app
 from app.redis_store import RedisStore, _history_change, _Loaded
@@ -208,6 +208,37 @@ def test_a_trimmed_history_survives_each_store(config, monkeypatch):
         s = client.get(f"/api/sessions/{sid}").json()
         assert (s["step"], s["history_start"], len(s["history"])) == (166, 117, 50)
         assert s["history"][-5:] == r.json()["history"]
+
+
+# --- settings -------------------------------------------------------------------------------------------
+FAIRNESS = {"LINCLASS_MAX_MEMORY_MB": "64.5", "LINCLASS_MAX_SESSIONS_PER_ADDRESS": "120", "LINCLASS_CREATE_RATE": "0.5",
+            "LINCLASS_CREATE_BURST": "30"}
+
+
+def test_the_fairness_settings_come_from_the_environment_and_reach_both_stores(redis_url, monkeypatch):
+    defaults = load_config()
+    assert (defaults.max_memory_mb, defaults.max_sessions_per_address, defaults.create_rate,
+            defaults.create_burst) == (1024.0, 200, 2.0, 200)
+    for name, value in FAIRNESS.items():
+        monkeypatch.setenv(name, value)
+    c = load_config()
+    assert (c.max_memory_mb, c.max_sessions_per_address, c.create_rate, c.create_burst) == (64.5, 120, 0.5, 30)
+    for store in (create_app(c).state.store, create_app(c.model_copy(update={"session_store": redis_url})).state.store):
+        limits = store.limits
+        assert (limits.max_bytes, limits.per_address, limits.create_rate, limits.create_burst) == (64.5 * 2**20, 120, 0.5, 30)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("LINCLASS_MAX_MEMORY_MB", "0", "greater than 0"),
+    ("LINCLASS_MAX_MEMORY_MB", "inf", "finite number"),
+    ("LINCLASS_MAX_SESSIONS_PER_ADDRESS", "-1", "greater than 0"),
+    ("LINCLASS_CREATE_RATE", "fast", "valid number"),
+    ("LINCLASS_CREATE_BURST", "2.5", "valid integer"),
+])
+def test_bad_fairness_settings_are_named_in_one_line(name, value, words, monkeypatch):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"^{name}=.*{words}"):
+        load_config()
 
 
 def test_an_unreachable_redis_is_a_503_not_a_500():
