@@ -157,7 +157,7 @@ class GradCheck(BaseModel):
     params: list[ParamCheck]
     max_rel_error: float
     h: float
-    precision: Literal["decimal", "float64"]
+    precision: Literal["float64"] = Field(description="the arithmetic of the numerical gradient (see app.core.gradcheck)")
 
 
 class Surface(BaseModel):

@@ -29,7 +29,7 @@ def gradcheck(client, sid):
 
 def test_gradcheck_at_the_default_state(client, session):
     result = get(client, session["id"], "/gradcheck")
-    assert (result["precision"], result["h"]) == ("decimal", 1e-4) and result["max_rel_error"] < 1e-7
+    assert (result["precision"], result["h"]) == ("float64", 1e-4) and result["max_rel_error"] < 1e-7
     params = {p["name"]: p for p in result["params"]}
     assert list(params) == ["W[0,0]", "W[0,1]", "W[1,0]", "W[1,1]", "W[2,0]", "W[2,1]", "b[0]", "b[1]", "b[2]"]
     for (name, p), a in zip(params.items(), [*(v for row in session["dW"] for v in row), *session["db"]]):
