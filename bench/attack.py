@@ -13,6 +13,7 @@ Every loop is bounded in count and time, every socket is loopback. A watchdog ki
 ``--rss-cap`` MB (4096; the machine is shared) and the line says so: the attack would have taken more.
 
     .venv/bin/python bench/attack.py [--seconds 10] [--only big_get,cheap_steps] [--no-together] [--wrk]
+                                     [--code DIR]   # serve another checkout, e.g. `git archive` of main: before
 
 ``--wrk`` measures throughput instead: 100 wrk connections (one thread each), each creating its own session
 and then stepping it with one request in flight (bench/wrk_step.lua); target ≥ 50 steps/s per client.
@@ -110,11 +111,11 @@ def redis_server(core, appendonly=False):
 class Server:
     """``python -m app.cli`` pinned to one core, with a watchdog on its memory."""
 
-    def __init__(self, core, env, rss_cap_mb, log):
+    def __init__(self, core, env, rss_cap_mb, log, code=ROOT):
         self.port = free_port()
         environ = {**os.environ, **{f"LINCLASS_{k.upper()}": str(v) for k, v in env.items()}}
         cmd = ["taskset", "-c", str(core), PYTHON, "-m", "app.cli", "--host", HOST, "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log, stderr=log)
+        self.proc = subprocess.Popen(cmd, cwd=code, env=environ, stdout=log, stderr=log)
         self.rss_cap, self.killed_at, self.peak = rss_cap_mb, None, 0.0
         wait_for(lambda: get_status(self.port, "/api/health", timeout=1) == 200, self.proc, "the server")
         self._stop = threading.Event()
@@ -171,8 +172,8 @@ class Client:
     def request(self, method, path, body=None, headers=None):
         """``(status, body bytes)``, or ``(None, b"")`` if the connection failed."""
         headers = dict(headers or {})
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
+        if body is not None:
+            body = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers.setdefault("Content-Type", "application/json")
         try:
             if self.conn is None:
@@ -181,6 +182,8 @@ class Client:
             self.conn.request(method, path, body=body, headers=headers)
             r = self.conn.getresponse()
             status, data = r.status, r.read()
+            if status >= 500 or r.will_close:  # as a browser would: the server may close it after an error
+                self.close()
         except (OSError, http.client.HTTPException):
             self.close()
             status, data = None, b""
@@ -237,24 +240,22 @@ def join(threads, deadline):
 
 # --- the attacks (issue items 1–10); each is bounded by its deadline --------------------------------------------
 def big_get(ctx, tally, deadline):
-    """1. Loss surfaces and lines on a 10,000-point, 10-class session: line n=1001, then 8 surfaces n=201 at once."""
+    """1. On a 10,000-point, 10-class session: a line with n=1001 and 7 surfaces with n=201, all at once."""
     setup = Client(ctx.port, timeout=60)
     sid = large_session(setup, 1000, 10)
     setup.close()
 
-    def line():
+    seen = Counter()
+
+    def ask(path):
         c = Client(ctx.port, tally, timeout=max(1.0, deadline - time.monotonic()))
-        status, _ = c.request("GET", f"/api/sessions/{sid}/line?direction=gradient&n=1001")
-        tally.note(f"line n=1001 → {status}")
+        loop_until(deadline, lambda: seen.update([(path.split("?")[0], c.request("GET", path)[0])]), 20)
         c.close()
 
-    def surfaces():
-        c = Client(ctx.port, tally, timeout=max(1.0, deadline - time.monotonic()))
-        loop_until(deadline, lambda: c.request("GET", f"/api/sessions/{sid}/surface?p1=W[0,0]&p2=b[1]&n=201"), 20)
-        c.close()
-
-    line()
-    join(in_threads(8, surfaces), deadline)
+    threads = in_threads(1, ask, f"/api/sessions/{sid}/line?direction=gradient&n=1001")
+    threads += in_threads(7, ask, f"/api/sessions/{sid}/surface?p1=W[0,0]&p2=b[1]&n=201")
+    join(threads, deadline)
+    tally.note("answers: " + ", ".join(f"{p.rsplit('/', 1)[1]} → {s}: {n}" for (p, s), n in sorted(seen.items(), key=str)))
 
 
 def history_record(entries):
@@ -570,7 +571,7 @@ def run(names, args, log):
         if redis_kind:
             url, redis = stack.enter_context(redis_server(args.server_core, appendonly=redis_kind == "aof"))
             env["session_store"] = url
-        server = Server(args.server_core, env, args.rss_cap, log)
+        server = Server(args.server_core, env, args.rss_cap, log, args.code)
         stack.callback(server.stop)
         ctx = Context(server.port, redis)
         victim = Client(server.port, source="127.0.0.200")
@@ -623,7 +624,7 @@ def print_row(r):
 def wrk_throughput(args, log):
     """100 connections, one thread and one session each, one step in flight each."""
     exe = shutil.which("wrk") or sys.exit("wrk is not installed")
-    server = Server(args.server_core, {}, args.rss_cap, log)
+    server = Server(args.server_core, {}, args.rss_cap, log, args.code)
     try:
         cmd = ["taskset", "-c", str(args.load_core), exe, "-t", "100", "-c", "100", "-d", f"{args.seconds:g}s",
                "--timeout", "10s", "-s", str(Path(__file__).with_name("wrk_step.lua")), f"http://{HOST}:{server.port}"]
@@ -646,6 +647,7 @@ def main(argv=None):
     parser.add_argument("--load-core", type=int, default=1)
     parser.add_argument("--rss-cap", type=float, default=4096, help="MB; the watchdog kills the server beyond")
     parser.add_argument("--wrk", action="store_true", help="measure throughput with wrk instead")
+    parser.add_argument("--code", default=ROOT, help="the app to serve: a checkout of another commit (before/after)")
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
