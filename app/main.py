@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.api import errors, lab, pages, sessions
+from app.api import compute, errors, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import Config
 from app.sessions import MemoryStore
@@ -26,12 +26,14 @@ def create_app(config=None):
     async def lifespan(app):
         yield
         await app.state.store.close()
+        app.state.compute.close()
 
     app = FastAPI(title="linear-classify-demo", version="1.0.0", docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="The CS231n linear-classification loss demo: per-user sessions of a linear "
                               "classifier on 2-D data, trained step by step with SVM or softmax losses.")
     app.state.config, app.state.store = config, make_store(config)
     errors.install(app)
+    compute.install(app, config)
     for router in (sessions.router, lab.router, pages.health, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

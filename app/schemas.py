@@ -143,6 +143,8 @@ class SessionPublic(BaseModel):
     loss_evals: int
     last_batch: list[int] | None
     search: Search
+    steps_taken: int | None = Field(None, description="step only: the steps this request took, fewer than asked "
+                                    "when the loss diverged or the server's compute budget ran out")
 
 
 class ParamCheck(BaseModel):

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from app.api import responses
 from app.api.deps import Config, Detail, Store
@@ -15,17 +14,6 @@ from app.schemas import ResetRequest, SessionCreate, SessionPublic, SessionRecor
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 SessionId = Annotated[str, "the id returned on creation"]
-INLINE_WORK = 20_000  # point-steps computed on the event loop; more goes to a worker thread
-
-
-async def compute(work, fn, *args):
-    """Run ``fn`` inline when cheap (no thread hop), in a worker thread when it would stall other users."""
-    return fn(*args) if work <= INLINE_WORK else await run_in_threadpool(fn, *args)
-
-
-def _work(t, steps):
-    per_step = 6 * t.classes + 1 if t.settings.optimizer == "numerical" else 2
-    return steps * len(t.y) * per_step
 
 
 STEP_BODY = {"required": False, "content": {"application/json": {"schema": StepRequest.model_json_schema()}}}
@@ -45,12 +33,13 @@ def parse_step(body):
 # Registered first: routes are matched in order, and this is the route the repeated update hammers.
 @router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY})
 async def step_session(sid: SessionId, request: Request, detail: Detail = "full"):
-    """Take ``steps`` optimizer steps (default 1, at most 10,000); the history holds only the new losses."""
+    """Take ``steps`` optimizer steps (default 1, at most 10,000) within the server's compute budget;
+    ``steps_taken`` says how many were; the history holds only the new losses."""
     steps = parse_step(await request.body())
     async with request.app.state.store.open(sid) as t:
         first = t.step + 1
-        await compute(_work(t, steps), t.run, steps)
-        return JSON(responses.state(sid, t, detail, history_from=first))
+        taken = await request.app.state.compute.run_steps(request, t, steps)
+        return JSON({**responses.state(sid, t, detail, history_from=first), "steps_taken": taken})
 
 
 @router.post("", status_code=201, response_model=SessionPublic)

@@ -234,14 +234,17 @@ class Trainer:
         return t
 
     # --- optimization -----------------------------------------------------------------------------
-    def run(self, steps):
-        """Take ``steps`` optimizer steps; returns how many were taken (fewer only if diverged)."""
+    def run(self, steps, stop=None):
+        """Take ``steps`` optimizer steps; returns how many were taken: fewer if diverged, or if ``stop()``,
+        asked before each step, said to stop (a deadline, a client gone); the state is consistent either way."""
         problem, step_fn, rng = self.problem(), OPTIMIZERS[self.settings.optimizer], self.rng
         W, b, ev = self.W, self.b, self.evaluation
         new, batch, cost = [], None, 0
         accepted, self.diverged = 0, False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
             for _ in range(steps):
+                if stop is not None and stop():
+                    break
                 st = step_fn(problem, W, b, ev, rng)
                 if not math.isfinite(st.ev.loss):
                     self.diverged = True
