@@ -5,6 +5,7 @@ import argparse
 import uvicorn
 
 from app.config import Config
+from app.server import uvicorn_options
 
 
 def main(argv=None):
@@ -18,7 +19,7 @@ def main(argv=None):
         parser.error("--workers > 1 needs a shared session store: set LINCLASS_SESSION_STORE=redis://host:port/db "
                      "(with the in-memory store each worker would hold different sessions)")
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                access_log=args.access_log, log_level="info")
+                access_log=args.access_log, log_level="info", **uvicorn_options(Config.from_env()))
 
 
 if __name__ == "__main__":
