@@ -402,12 +402,12 @@ def redis_keys(ctx, tally, deadline):
     seen.append(f"DELETE {{id}}:history → {c.request('DELETE', f'/api/sessions/{sid}:history')[0]}")
     seen.append(f"then GET {{id}} → {c.request('GET', f'/api/sessions/{sid}')[0]}")
     seen.append(f"reset → {c.request('POST', f'/api/sessions/{sid}/reset')[0]}")
-    c.request("DELETE", "/api/sessions/used")
-    n = loop_until(deadline, lambda: c.request("POST", "/api/sessions"), 500)
+    n = loop_until(deadline, lambda: (c.request("POST", "/api/sessions"), c.request("DELETE", "/api/sessions/used")),
+                   500)
     out = subprocess.run(["redis-cli", "-p", str(ctx.redis["port"]), "--scan", "--pattern", "linclass:*"],
                          capture_output=True, text=True, timeout=30).stdout.split()
     records = sum(1 for k in out if not k.endswith((":history", ":lock", "used")))
-    seen.append(f"{n} creations under a cap of 50 → {records} records")
+    seen.append(f"{n} creations (each followed by DELETE used) under a cap of 50 → {records} records")
     tally.note("; ".join(seen))
     c.close()
 
