@@ -4,9 +4,12 @@
   NumPy call overhead, which dominates small sessions) plus a cost per score (points × classes), both timed
   once per process on this machine. It is not rescaled by later runs: on a loaded machine every run is
   slower, and sending cheap steps to the pool would then only add a thread hop and fill the queue.
-* Runs estimated under ``INLINE_SECONDS`` are computed on the event loop (a thread hop costs more than
-  they do); the rest go to a bounded pool of worker threads. When every worker is busy and its queue is
-  full, the request is answered 503 with ``Retry-After`` at once (:class:`Busy`).
+* Runs estimated under ``INLINE_SECONDS`` are computed on the event loop at once (a thread hop costs more
+  than they do). Longer runs of cheap steps are taken on the loop in slices of ``SLICE_SECONDS``, yielding
+  to other requests between them; steps that are each costly (large data: NumPy, which releases the GIL)
+  run in a worker thread, as do the lab's computations. Either kind holds one of ``compute_workers`` slots;
+  ``compute_queue`` more requests may wait for one, and beyond that the request is answered 503 with
+  ``Retry-After`` at once (:class:`Busy`).
 * Work in the pool stops at the next step or chunk when its client disconnects or when the request's
   compute budget is spent (``compute_budget`` seconds for steps, ``lab_budget`` for a loss surface, line or
   gradient check, which cannot be cut short): steps beyond it are not taken (the response says how many
@@ -24,6 +27,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 import numpy as np
 
@@ -31,7 +35,8 @@ from app.api.responses import JSON
 from app.core.chunks import Stopped
 from app.core.trainer import Trainer
 
-INLINE_SECONDS = 0.002  # estimated compute done on the event loop; the response adds a little
+INLINE_SECONDS = 0.002  # estimated compute done on the event loop at once; the response adds a little
+SLICE_SECONDS = 0.001  # a slice of a long run of cheap steps, between which the loop serves others
 WORKER_NICE = 10
 # With the default 5 ms, a worker thread running many small NumPy calls keeps the GIL for up to 5 ms each
 # time the event loop wakes up; 1 ms bounds what the loop waits for it.
@@ -102,12 +107,18 @@ class StopWhen:
 
 
 class ComputePool:
-    """A bounded pool of worker threads: ``workers`` run, ``queue`` more wait, the rest are refused."""
+    """At most ``workers`` heavy computations at a time, ``queue`` more waiting, the rest refused (:class:`Busy`).
+
+    A computation runs in a worker thread, or, for a run of many cheap steps, on the event loop in slices
+    (Python-bound work in a thread would hold the GIL against the loop; in slices of ``SLICE_SECONDS`` the loop
+    serves everyone else between them). Either way it holds one of the ``workers`` slots while it runs.
+    """
 
     _model = None  # measured once per process (tests build many apps)
 
     def __init__(self, workers, queue, budget, lab_budget):
         self.budget, self.lab_budget, self.capacity, self.pending = budget, lab_budget, workers + queue, 0
+        self.slots = asyncio.Semaphore(workers)
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compute",
                                            initializer=_lower_priority)
         if ComputePool._model is None:
@@ -115,38 +126,57 @@ class ComputePool:
         self.model = ComputePool._model
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
-    async def run(self, request, fn, *args, budget=None):
-        """``fn(*args, stop=…)`` in a worker; stop is set when ``request``'s client disconnects or time is up."""
+    @asynccontextmanager
+    async def _slot(self, request, budget):
+        """A place in the queue, then a slot; yields the job's :class:`StopWhen`, its budget counting from now."""
         if self.pending >= self.capacity:
             raise Busy
-        stop = StopWhen(budget or self.budget)
         self.pending += 1
+        stop = StopWhen(budget)
         watcher = asyncio.ensure_future(_watch_disconnect(request, stop))
-
-        def job():
-            stop.start()
-            return fn(*args, stop=stop)
-
         try:
-            future = asyncio.get_running_loop().run_in_executor(self.executor, job)
+            async with self.slots:
+                stop.start()
+                yield stop
+        finally:
+            self.pending -= 1
+            watcher.cancel()
+
+    async def run(self, request, fn, *args, budget=None):
+        """``fn(*args, stop=…)`` in a worker thread; ``stop()`` turns true when ``request``'s client disconnects
+        or the budget is spent."""
+        async with self._slot(request, budget or self.budget) as stop:
+            future = asyncio.get_running_loop().run_in_executor(self.executor, lambda: fn(*args, stop=stop))
             try:
                 return await asyncio.shield(future)
             except asyncio.CancelledError:  # the server is stopping: let the worker finish its chunk first
                 stop.disconnected = True
                 await asyncio.wait([future])
                 raise
-        finally:
-            self.pending -= 1
-            watcher.cancel()
 
     async def run_steps(self, request, t, steps):
-        """``t.run(steps)`` inline if the cost model says it is short, else in the pool; returns steps taken."""
-        if steps * self.model.step_seconds(t) <= INLINE_SECONDS:
+        """``t.run(steps)``: at once if the cost model says it is short, in slices on the loop if each step is
+        cheap, else in a worker thread; returns the steps taken."""
+        per_step = self.model.step_seconds(t)
+        if steps * per_step <= INLINE_SECONDS:
             return t.run(steps)
-        return await self.run(request, lambda stop: t.run(steps, stop=stop))
+        if per_step > SLICE_SECONDS:
+            return await self.run(request, lambda stop: t.run(steps, stop=stop))
+        async with self._slot(request, self.budget) as stop:
+            taken, size = 0, max(1, int(SLICE_SECONDS / per_step))
+            while taken < steps and not stop():
+                t0 = time.perf_counter()
+                done = t.run(min(size, steps - taken))
+                taken += done
+                if done < min(size, steps - taken + done):  # diverged
+                    break
+                # the estimate is the machine's best; on a loaded one, shrink the slices to fit
+                size = max(1, min(2 * size, int(size * SLICE_SECONDS / max(time.perf_counter() - t0, 1e-9))))
+                await asyncio.sleep(0)
+            return taken
 
     async def lab(self, request, fn, *args):
-        """A lab computation in the pool; :class:`OverBudget` if it ran out of time."""
+        """A lab computation in a worker thread; :class:`OverBudget` if it ran out of time."""
         try:
             return await self.run(request, fn, *args, budget=self.lab_budget)
         except Stopped:
