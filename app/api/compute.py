@@ -165,10 +165,10 @@ class ComputePool:
         async with self._slot(request, self.budget) as stop:
             taken, size = 0, max(1, int(SLICE_SECONDS / per_step))
             while taken < steps and not stop():
-                t0 = time.perf_counter()
-                done = t.run(min(size, steps - taken))
+                t0, ask = time.perf_counter(), min(size, steps - taken)
+                done = t.run(ask)
                 taken += done
-                if done < min(size, steps - taken + done):  # diverged
+                if done < ask:  # diverged
                     break
                 # the estimate is the machine's best; on a loaded one, shrink the slices to fit
                 size = max(1, min(2 * size, int(size * SLICE_SECONDS / max(time.perf_counter() - t0, 1e-9))))
