@@ -165,6 +165,9 @@ def numerical_gradient(problem, W, b, indices=None, stop=None):
 
 
 def gradient_check(problem, W, b, indices=None, stop=None):
+    """``{"params": [{"name", "analytic", "numerical", "rel_error", "kink"}, …], "max_rel_error", "h",
+    "precision": "float64"}`` for the entries ``indices`` of θ = (W.ravel(), b), in that order (all by default);
+    names are ``W[k,d]`` and ``b[k]``. ``stop()``, if given, is asked between chunks (:class:`chunks.Stopped`)."""
     classes, dims = W.shape
     numeric, kink = numerical_gradient(problem, W, b, indices, stop)
     ev = problem.evaluate(W, b)
