@@ -133,8 +133,10 @@ def test_a_grid_too_large_for_the_session_is_422_naming_n(client, session):
     client.post(f"/api/sessions/{sid}/reset", json={"data": "random", "n": 1000, "classes": 10})
     r = client.get(f"/api/sessions/{sid}/surface", params={"n": 201})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["msg"] == "n: too much work for a session of 10000 points and 10 classes: at most 63"
+    assert r.json()["detail"][0]["msg"] == "n: too much work for a session of 10000 points and 10 classes: at most 44"
     assert client.get(f"/api/sessions/{sid}/surface", params={"n": 5}).status_code == 200
+    client.post(f"/api/sessions/{sid}/reset", json={"data": "random", "n": 2000, "classes": 5})
+    assert client.get(f"/api/sessions/{sid}/surface", params={"n": 61}).status_code == 200  # the page's largest
 
 
 # --- the pool's bound -----------------------------------------------------------------------------------------------
