@@ -585,8 +585,8 @@ def run(names, args, log):
         victim.close()
         tally = Tally()
         deadline = time.monotonic() + args.seconds
-        meter = subprocess.Popen([PYTHON, __file__, "--measure", str(server.port), sid, str(args.seconds + 1)],
-                                 stdout=subprocess.PIPE, text=True)
+        meter = subprocess.Popen([PYTHON, __file__, f"--measure={server.port},{sid},{args.seconds + 1}"],
+                                 stdout=subprocess.PIPE, text=True)  # one argument: an id may start with "-"
         time.sleep(0.5)
         threads = []
         for name in names:
@@ -670,10 +670,11 @@ def main(argv=None):
     parser.add_argument("--rss-cap", type=float, default=4096, help="MB; the watchdog kills the server beyond")
     parser.add_argument("--wrk", action="store_true", help="measure throughput with wrk instead")
     parser.add_argument("--code", default=ROOT, help="the app to serve: a checkout of another commit (before/after)")
-    parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        return measure(int(args.measure[0]), args.measure[1], float(args.measure[2]))
+        port, sid, seconds = args.measure.split(",")
+        return measure(int(port), sid, float(seconds))
     os.sched_setaffinity(0, {args.load_core})
     with tempfile.NamedTemporaryFile("w+", prefix="attack-server-", suffix=".log", delete=False) as log:
         print(f"server on core {args.server_core}, load on core {args.load_core}; load average "
