@@ -165,13 +165,14 @@ class ComputePool:
         async with self._slot(request, self.budget) as stop:
             taken, size = 0, max(1, int(SLICE_SECONDS / per_step))
             while taken < steps and not stop():
-                t0, ask = time.perf_counter(), min(size, steps - taken)
+                t0, ask = time.thread_time(), min(size, steps - taken)
                 done = t.run(ask)
                 taken += done
                 if done < ask:  # diverged
                     break
-                # the estimate is the machine's best; on a loaded one, shrink the slices to fit
-                size = max(1, min(2 * size, int(size * SLICE_SECONDS / max(time.perf_counter() - t0, 1e-9))))
+                # fit the slices to what they really cost; in CPU time, so that other programs on the core
+                # (which lengthen the slice in wall time whatever its size) do not shrink them to nothing
+                size = max(1, min(2 * size, int(size * SLICE_SECONDS / max(time.thread_time() - t0, 1e-6))))
                 await asyncio.sleep(0)
             return taken
 
