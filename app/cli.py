@@ -15,6 +15,7 @@ from app import __version__
 from app.config import ConfigError, describe_settings, load_config
 from app.main import REDIS_MISSING
 from app.paths import PACKAGE, STATIC, TEMPLATES
+from app.server import uvicorn_options
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
@@ -96,7 +97,7 @@ def main(argv=None):
               "reload_includes": ["*.py", "*.html", "*.js", "*.css"]} if args.reload else {}
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 access_log=args.access_log, log_level=args.log_level,
-                forwarded_allow_ips=args.forwarded_allow_ips, **reload)
+                forwarded_allow_ips=args.forwarded_allow_ips, **reload, **uvicorn_options(config))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,22 @@ class Config(BaseSettings):
     cifar10_dir: str | None = Field(None, description="a cifar-10-batches-py folder (CS231n's python pickles); "
                                     "unset: CIFAR-10 is listed as unavailable")
 
+    # Compute and HTTP limits (app/api/compute.py, app/server.py): long work runs in compute_workers threads with
+    # compute_queue more requests waiting (beyond: 503 with Retry-After); the server the CLI starts closes
+    # slow, idle and oversized requests.
+    compute_workers: int = Field(2, gt=0, description="threads for long computations")
+    compute_queue: int = Field(32, ge=0, description="requests that may wait for a compute thread; 503 beyond")
+    compute_budget: float = Field(2.0, gt=0, allow_inf_nan=False,
+                                  description="seconds of compute per step request (fewer steps are taken beyond)")
+    lab_budget: float = Field(10.0, gt=0, allow_inf_nan=False,
+                              description="seconds for a loss surface, line or gradient check (503 beyond)")
+    max_header_bytes: int = Field(32 * 1024, gt=0, description="request line and headers; 431 beyond")
+    request_timeout: float = Field(10.0, gt=0, allow_inf_nan=False,
+                                   description="seconds to receive a request's headers and body (slowloris: 408)")
+    keep_alive_timeout: float = Field(5.0, gt=0, allow_inf_nan=False,
+                                      description="idle seconds before a keep-alive connection is closed")
+    max_connections: int = Field(1000, gt=0, description="open connections; 503 and closed beyond")
+
     def store_limits(self):
         """The keyword arguments of the session stores' limits."""
         return {"max_bytes": round(self.max_memory_mb * 2**20), "per_address": self.max_sessions_per_address,

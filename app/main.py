@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from app import __version__
-from app.api import errors, experiments, lab, pages, sessions
+from app.api import compute, errors, experiments, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import ConfigError, load_config
 from app.paths import STATIC
@@ -54,6 +54,7 @@ def create_app(config=None):
         yield
         await app.state.store.close()
         await app.state.experiments.close()
+        app.state.compute.close()
 
     app = FastAPI(title="linear-classify-demo", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="The CS231n linear-classification loss demo: per-user sessions of a linear "
@@ -61,6 +62,7 @@ def create_app(config=None):
     app.state.config, app.state.store = config, make_store(config)
     app.state.experiments = make_store(config, "experiments")
     errors.install(app)
+    compute.install(app, config)
     for router in (sessions.router, lab.router, experiments.router, pages.health, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -250,6 +250,8 @@ class SessionPublic(SettingsPublic):
         "step returns only the new entries, like history; null without a test set")
     changes: list[Change] = Field(description=f"the last changes of the run (at most {MAX_CHANGES}), oldest first")
     preset: Preset | None = Field(description="how the data were drawn; null once they are edited by hand")
+    steps_taken: int | None = Field(None, description="step only: the steps this request took, fewer than asked "
+                                    "when the loss diverged or the server's compute budget ran out")
 
 
 class ParamCheck(BaseModel):
@@ -264,7 +266,7 @@ class GradCheck(BaseModel):
     params: list[ParamCheck]
     max_rel_error: float
     h: float
-    precision: Literal["decimal", "float64"]
+    precision: Literal["float64"] = Field(description="the arithmetic of the numerical gradient (see app.core.gradcheck)")
 
 
 class Surface(BaseModel):

@@ -76,13 +76,18 @@ def redis_db(redis_url):
     client.close()
 
 
+# A step request's compute budget (2 s by default) would cut runs of 10,000 steps short on a loaded machine;
+# tests of the budget itself (tests/api/test_compute.py) set their own.
+UNHURRIED = {"compute_budget": 600.0, "lab_budget": 600.0}
+
+
 @pytest.fixture(params=["memory", "redis"])
 def config(request):
-    """The default settings, on each session store in turn."""
+    """The default settings (but unhurried compute), on each session store in turn."""
     if request.param == "memory":
-        return Config()
+        return Config(**UNHURRIED)
     request.getfixturevalue("redis_db")
-    return Config(session_store=request.getfixturevalue("redis_url"))
+    return Config(session_store=request.getfixturevalue("redis_url"), **UNHURRIED)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from app.api import responses
 from app.api.deps import Config, Detail, Owner, SessionId, Store
@@ -18,17 +17,6 @@ from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPub
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 STATE = {"headers": ETAG_HEADER}  # documents the ETag of every state response
-INLINE_WORK = 20_000  # point-steps computed on the event loop; more goes to a worker thread
-
-
-async def compute(work, fn, *args):
-    """Run ``fn`` inline when cheap (no thread hop), in a worker thread when it would stall other users."""
-    return fn(*args) if work <= INLINE_WORK else await run_in_threadpool(fn, *args)
-
-
-def _work(t, steps):
-    per_step = 6 * t.classes + 1 if t.settings.optimizer == "numerical" else 2
-    return steps * len(t.y) * per_step
 
 
 STEP_BODY = {"required": False, "content": {"application/json": {"schema": StepRequest.model_json_schema()}}}
@@ -49,13 +37,14 @@ def parse_step(body):
 @router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY},
              responses={200: STATE, **PRECONDITION_FAILED})
 async def step_session(sid: SessionId, request: Request, if_match: IfMatch = None, detail: Detail = "full"):
-    """Take ``steps`` optimizer steps (default 1, at most 10,000); the history holds only the new losses."""
+    """Take ``steps`` optimizer steps (default 1, at most 10,000) within the server's compute budget;
+    ``steps_taken`` says how many were; the history holds only the new losses."""
     steps = parse_step(await request.body())
     async with request.app.state.store.open(sid, gone=request.is_disconnected) as t:
         require(if_match, sid, t.revision)
         first = t.step + 1
-        await compute(_work(t, steps), t.run, steps)
-        state = responses.state(sid, t, detail, history_from=first)
+        taken = await request.app.state.compute.run_steps(request, t, steps)
+        state = {**responses.state(sid, t, detail, history_from=first), "steps_taken": taken}
     return tagged(state, t.revision)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.chunks import CHUNK_ELEMENTS, spans
 from app.core.losses import LOSSES
 
 REG_GRADIENTS = {"exact": 2.0, "original": 0.5}
@@ -56,9 +57,22 @@ def scores(W, b, X):
     return s.T
 
 
+def _loss_and_gradient(loss_fn, s, y, X):
+    """Per-example losses and the summed ``dscoresᵀ X`` and ``dscores``; beyond ``CHUNK_ELEMENTS`` scores the
+    loss function's working arrays are taken a block of examples at a time (:mod:`app.core.chunks`)."""
+    if s.size <= CHUNK_ELEMENTS:
+        losses, ds = loss_fn(s, y)
+        return losses, ds.T @ X, ds.sum(axis=0)
+    losses, dW, db = np.empty(len(y)), 0.0, 0.0
+    for start, end in spans(len(y), CHUNK_ELEMENTS // s.shape[1]):
+        losses[start:end], ds = loss_fn(s[start:end], y[start:end])
+        dW, db = dW + ds.T @ X[start:end], db + ds.sum(axis=0)
+    return losses, dW, db
+
+
 def data_loss(W, b, X, y, loss_type):
     """Mean per-example loss, without the regularization term."""
-    return float(LOSSES[loss_type](scores(W, b, X), y)[0].sum()) / len(y)
+    return float(_loss_and_gradient(LOSSES[loss_type], scores(W, b, X), y, X)[0].sum()) / len(y)
 
 
 def total_loss(W, b, X, y, reg, loss_type):
@@ -68,15 +82,13 @@ def total_loss(W, b, X, y, reg, loss_type):
 def evaluate(W, b, X, y, reg, loss_type="svm_ww", reg_gradient="exact"):
     """Loss, per-example losses and analytic gradients at ``W, b``."""
     s = scores(W, b, X)
-    losses, ds = LOSSES[loss_type](s, y)
+    losses, dW, db = _loss_and_gradient(LOSSES[loss_type], s, y, X)
     n = len(y)
     data = float(losses.sum()) / n
     reg_loss = reg * float(np.vdot(W, W))
     # Sum before dividing by N: hinge ds are integers, so a bias gradient that is truly 0 comes out exactly 0.
-    dW = ds.T @ X
     dW /= n
     dW += REG_GRADIENTS[reg_gradient] * reg * W
-    db = ds.sum(axis=0)
     db /= n
     return Evaluation(s, losses, data, reg_loss, data + reg_loss, dW, db)
 

@@ -29,7 +29,7 @@ def gradcheck(client, sid):
 
 def test_gradcheck_at_the_default_state(client, session):
     result = get(client, session["id"], "/gradcheck")
-    assert (result["precision"], result["h"]) == ("decimal", 1e-4) and result["max_rel_error"] < 1e-7
+    assert (result["precision"], result["h"]) == ("float64", 1e-4) and result["max_rel_error"] < 1e-7
     params = {p["name"]: p for p in result["params"]}
     assert list(params) == ["W[0,0]", "W[0,1]", "W[1,0]", "W[1,1]", "W[2,0]", "W[2,1]", "b[0]", "b[1]", "b[2]"]
     for (name, p), a in zip(params.items(), [*(v for row in session["dW"] for v in row), *session["db"]]):
@@ -145,7 +145,14 @@ def test_a_line_along_one_parameter(client, session):
 
 
 @pytest.mark.parametrize("query, field", [({"direction": "W[9,9]"}, "direction"), ({"direction": "up"}, "direction"),
-                                          ({"n": 1002}, "n"), ({"span": 0}, "span")])
+                                          ({"direction": "W[٠,0]"}, "direction"), ({"direction": "W[0,0]\n"}, "direction"),
+                                          ({"direction": "b[２]"}, "direction"), ({"n": 1002}, "n"), ({"span": 0}, "span")])
 def test_invalid_line_queries_are_422_naming_the_parameter(client, session, query, field):
     r = client.get(url(session["id"], "/line"), params=query)
     assert r.status_code == 422 and r.json()["detail"][0]["msg"].startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("p1", ["W[0,0]\n", "W[0,٠]", "b[1]\n"])
+def test_surface_parameter_names_are_ascii_without_a_newline(client, session, p1):
+    r = client.get(url(session["id"], "/surface"), params={"p1": p1})
+    assert r.status_code == 422 and r.json()["detail"][0]["msg"].startswith("p1: ")

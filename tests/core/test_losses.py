@@ -136,3 +136,20 @@ def test_hinge_at_exactly_zero_margin_does_not_count():
     s = np.array([[1.0, 0.0, -5.0]])  # margin of class 1 against class 0 is exactly 0
     losses, ds = LOSSES["svm_ww"](s, np.array([0]))
     assert losses[0] == 0.0 and not ds.any()
+
+
+@pytest.mark.parametrize("loss_type", LOSS_TYPES)
+def test_large_data_is_evaluated_in_chunks_with_the_same_results(monkeypatch, loss_type):
+    from app.core import model
+
+    rng = np.random.default_rng(5)
+    X, y = rng.uniform(-1, 1, (500, 3)), rng.integers(0, 4, 500)
+    W, b = rng.normal(0, 1, (4, 3)), rng.normal(0, 1, 4)
+    whole = evaluate(W, b, X, y, 0.1, loss_type)
+    monkeypatch.setattr(model, "CHUNK_ELEMENTS", 4 * 37)  # blocks of 37 examples
+    parts = evaluate(W, b, X, y, 0.1, loss_type)
+    np.testing.assert_array_equal(parts.losses, whole.losses)
+    np.testing.assert_allclose(parts.dW, whole.dW, rtol=1e-13)
+    np.testing.assert_allclose(parts.db, whole.db, rtol=1e-13, atol=1e-16)
+    assert parts.loss == whole.loss
+    assert model.total_loss(W, b, X, y, 0.1, loss_type) == whole.loss

@@ -1,12 +1,15 @@
-"""Loss surfaces and lines: every grid value is the total loss at the parameters it claims to be at."""
+"""Loss surfaces and lines: every grid value is the total loss at the parameters it claims to be at, in
+bounded memory at any size."""
+
+import tracemalloc
 
 import numpy as np
 import pytest
 
-from app.core import surface
+from app.core import chunks, surface
 from app.core.losses import LOSS_TYPES
 from app.core.model import total_loss
-from app.core.optimizers import pack, unpack
+from app.core.optimizers import Problem, pack, unpack
 from app.core.trainer import Trainer
 
 
@@ -30,9 +33,16 @@ def direct(t, changes):
     ("W[0,0]", 3, 0), ("W[0,1]", 3, 1), ("W[2,1]", 3, 5), ("b[0]", 3, 6), ("b[2]", 3, 8), ("b[4]", 5, 14),
     ("W[3,0]", 3, None), ("b[3]", 3, None), ("W[0,2]", 3, None), ("w[0,0]", 3, None), ("W[0, 0]", 3, None),
     ("b[0] ", 3, None), ("gradient", 3, None), ("", 3, None), ("b[-1]", 3, None),
+    ("W[٠,0]", 3, None), ("W[0,٠]", 3, None), ("b[１]", 3, None), ("W[0,0]\n", 3, None), ("b[1]\n", 3, None),
 ])
 def test_param_index(name, classes, index):
     assert surface.param_index(name, classes) == index
+
+
+@pytest.mark.parametrize("name, index", [("W[0,2]", 2), ("W[1,0]", 5), ("W[3,4]", 19), ("b[0]", 20), ("b[3]", 23),
+                                         ("W[0,5]", None), ("W[4,0]", None), ("b[4]", None)])
+def test_param_index_for_any_input_dimension(name, index):
+    assert surface.param_index(name, 4, dims=5) == index
 
 
 @pytest.mark.parametrize("loss_type", LOSS_TYPES)
@@ -74,11 +84,71 @@ def test_a_non_square_slice_of_a_larger_model():
     assert loss[1, 4] == pytest.approx(direct(t, {13: xs[4], 3: ys[1]}), rel=1e-12)
 
 
-def test_chunking_does_not_change_the_values(monkeypatch):
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_chunking_does_not_change_the_values(monkeypatch, chunk):
     t = state("svm_structured", seed=4)
     whole = surface.surface(t.problem(), t.W, t.b, 2, 6, 1.5, 31)[2]
-    monkeypatch.setattr(surface, "CHUNK_ELEMENTS", 1)  # one grid row at a time
-    np.testing.assert_array_equal(surface.surface(t.problem(), t.W, t.b, 2, 6, 1.5, 31)[2], whole)
+    monkeypatch.setattr(surface, "CHUNK_ELEMENTS", chunk)  # one example and one grid point at a time, …
+    # only the order in which the examples' losses are summed differs
+    np.testing.assert_allclose(surface.surface(t.problem(), t.W, t.b, 2, 6, 1.5, 31)[2], whole, rtol=1e-14)
+
+
+def large_problem(loss_type="svm_ww", classes=10, per_class=1000):
+    t = Trainer.create(seed=0, loss_type=loss_type, reg=0.1)
+    t.reset("random", seed=2, data="random", n=per_class, classes=classes)
+    return t
+
+
+def peak_bytes(fn):
+    """Peak memory traced while ``fn`` runs (NumPy's buffers included), above what was allocated before."""
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_long_line_on_the_largest_session_stays_within_the_budget():
+    # before the chunks split one grid row: 1001 offsets × 10,000 points × 10 classes at once, over 800 MB
+    t = large_problem()
+    offsets, loss = [], []
+    peak = peak_bytes(lambda: loss.append(surface.line(t.problem(), t.W, t.b, "gradient", 3.0, 1001)[1]))
+    assert peak < chunks.WORK_BYTES
+    assert loss[0][500] == pytest.approx(t.evaluation.loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss_type", LOSS_TYPES)
+def test_memory_follows_the_chunk_size_not_the_grid(monkeypatch, loss_type):
+    t = large_problem(loss_type, classes=4, per_class=250)
+    monkeypatch.setattr(surface, "CHUNK_ELEMENTS", 10_000)  # 80 kB arrays
+    peak = peak_bytes(lambda: surface.surface(t.problem(), t.W, t.b, 0, 9, 1.0, 41))
+    assert peak < 8 * 8 * 10_000 + 100_000  # eight chunk-sized arrays, and the 41×41 results
+
+
+def test_a_stop_request_ends_the_computation_between_chunks(monkeypatch):
+    t = large_problem(classes=3, per_class=100)
+    monkeypatch.setattr(surface, "CHUNK_ELEMENTS", 3000)
+    calls = []
+    with pytest.raises(chunks.Stopped):
+        surface.surface(t.problem(), t.W, t.b, 0, 1, 1.0, 21, stop=lambda: calls.append(1) or len(calls) == 5)
+    assert len(calls) == 5
+
+
+def test_any_input_dimension():
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(-1, 1, (30, 4)), np.arange(30) % 3
+    W, b = rng.normal(0, 1, (3, 4)), rng.normal(0, 1, 3)
+    problem = Problem(X, y, 0.2, "softmax", "exact", 0.1, 4, 1e-4, 1.0)
+    p1, p2 = surface.param_index("W[2,3]", 3, 4), surface.param_index("b[1]", 3, 4)
+    xs, ys, loss = surface.surface(problem, W, b, p1, p2, 1.0, 5)
+    W2, b2 = W.copy(), b.copy()
+    W2[2, 3], b2[1] = xs[4], ys[1]
+    assert loss[1, 4] == pytest.approx(total_loss(W2, b2, X, y, 0.2, "softmax"), rel=1e-12)
+    offsets, along = surface.line(problem, W, b, p1, 1.0, 5)
+    np.testing.assert_allclose(along, [total_loss(np.where(np.arange(12).reshape(3, 4) == 11, W + a, W), b, X, y,
+                                                  0.2, "softmax") for a in offsets], rtol=1e-12)
 
 
 def test_a_line_along_one_parameter_is_a_surface_row():

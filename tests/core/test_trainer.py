@@ -190,3 +190,25 @@ def test_a_bad_record_is_rejected_with_the_field(change, field):
     with pytest.raises(InvalidInput) as e:
         Trainer.from_record(record)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("loss_type", ["svm_ww", "svm_structured", "softmax"])
+def test_a_step_on_a_large_session_stays_within_the_memory_budget(loss_type):
+    # 300,000 points × 10 classes: the scores alone are 24 MB; the loss's working arrays come in chunks
+    import tracemalloc
+
+    from app.core.chunks import WORK_BYTES
+
+    rng = np.random.default_rng(0)
+    n = 300_000
+    t = Trainer.create(seed=0, max_points=n, loss_type=loss_type, X=rng.uniform(-1, 1, (n, 2)),
+                       y=rng.integers(0, 10, n), W=rng.normal(0, 1, (10, 2)), b=np.zeros(10))
+    t.evaluation
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        t.run(1)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < WORK_BYTES and t.step == 1

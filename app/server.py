@@ -1,0 +1,124 @@
+"""The HTTP server the CLI starts: uvicorn with the limits a server shared by a class needs.
+
+Through uvicorn's own options where it has them (:func:`uvicorn_options`):
+
+* ``timeout_keep_alive``: an idle keep-alive connection is closed after ``keep_alive_timeout`` seconds;
+* ``limit_concurrency``: at ``max_connections`` open connections (or requests in progress) new requests
+  are answered 503;
+* ``h11_max_incomplete_event_size``: the request line and headers may take ``max_header_bytes``.
+
+uvicorn applies that last one to its h11 protocol only, and has no deadline for receiving a request, so
+:class:`LimitedHttpToolsProtocol` (its httptools protocol, which the CLI uses) adds:
+
+* the header limit: httptools buffers an unfinished header without bound (a 200 MB one costs ~400 MB);
+  beyond ``max_header_bytes`` the request is answered 431 and the connection closed, before parsing more;
+* ``request_timeout``: from a connection's first byte (or its opening) to the end of a request's body. A
+  connection that dawdles (slowloris), or opens and sends nothing, is answered 408 (or just closed) when it
+  expires. The time a request waits for the app to read its body does not count;
+* connections beyond ``max_connections`` are answered 503 and closed at once, rather than held open idle.
+
+uvicorn has no option for ``request_timeout``, so the protocol reads it from ``LINCLASS_REQUEST_TIMEOUT``, in
+every worker process alike.
+"""
+
+import functools
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from app.config import load_config
+
+DEFAULT_HEADER_BYTES = 16 * 1024  # h11's own default, if uvicorn's option is not set
+
+
+def uvicorn_options(config):
+    """Keyword arguments for ``uvicorn.run`` that apply ``config``'s HTTP limits."""
+    return {"http": LimitedHttpToolsProtocol, "h11_max_incomplete_event_size": config.max_header_bytes,
+            "timeout_keep_alive": config.keep_alive_timeout, "limit_concurrency": config.max_connections}
+
+
+@functools.cache
+def request_timeout():
+    return load_config().request_timeout
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header limit, a request deadline and a hard connection limit."""
+
+    def __init__(self, config, server_state, app_state, _loop=None):
+        super().__init__(config, server_state, app_state, _loop)
+        self.max_header_bytes = config.h11_max_incomplete_event_size or DEFAULT_HEADER_BYTES
+        self.request_timeout = request_timeout()
+        self.head_bytes, self.reading_head, self.received = 0, True, False
+        self.deadline = None
+
+    # --- connections ----------------------------------------------------------------------------------
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        limit = self.config.limit_concurrency
+        if limit is not None and len(self.connections) > limit:
+            self._refuse(503, "Too many open connections")
+            return
+        self._arm()
+
+    def connection_lost(self, exc):
+        self._disarm()
+        super().connection_lost(exc)
+
+    # --- the header limit -----------------------------------------------------------------------------
+    def data_received(self, data):
+        self.received = True
+        while data and not self.transport.is_closing():
+            if not self.reading_head:
+                super().data_received(data)
+                return
+            room = self.max_header_bytes - self.head_bytes
+            if room <= 0:
+                self._refuse(431, "Request header fields too large")
+                return
+            piece, data = data[:room], data[room:]
+            self.head_bytes += len(piece)
+            super().data_received(piece)  # may complete the head: the rest is then fed unlimited
+
+    def on_headers_complete(self):
+        self.reading_head = False
+        super().on_headers_complete()
+
+    # --- the request deadline -------------------------------------------------------------------------
+    def on_message_begin(self):
+        super().on_message_begin()
+        self._arm()
+
+    def on_message_complete(self):
+        super().on_message_complete()
+        self._disarm()
+        self.head_bytes, self.reading_head = 0, True
+
+    def _arm(self):
+        if self.deadline is None:
+            self.deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self):
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def _expire(self):
+        self.deadline = None
+        if self.transport.is_closing():
+            return
+        if self.flow.read_paused:  # the app has not read the body yet: the client is not to blame
+            self._arm()
+            return
+        if self.reading_head and self.received:
+            self._refuse(408, "Request timeout")
+        else:
+            self.transport.close()
+
+    def _refuse(self, status, message):
+        """Answer ``status`` and close, unless a response is under way on this connection: then just close."""
+        if self.cycle is None or self.cycle.response_complete:
+            body = message.encode()
+            self.transport.write(STATUS_LINE[status] + b"content-type: text/plain; charset=utf-8\r\n"
+                                 b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n"
+                                 + body)
+        self.transport.close()
