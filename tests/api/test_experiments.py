@@ -153,7 +153,7 @@ def test_evaluate_templates_images_and_gradcheck(client):
     assert pics["predicted"] == expected_state.predict(digits.test.X[[4, 0, 299]]).tolist()
     assert len(client.get(f"/api/experiments/{s['id']}/images").json()["indices"]) == 16
     check = client.get(f"/api/experiments/{s['id']}/gradcheck?count=8&seed=2").json()
-    assert len(check["params"]) == 8 and check["precision"] == "extended" and check["h"] == 1e-5
+    assert len(check["params"]) == 8 and check["precision"] == "float64" and check["h"] == 1e-5
     assert check == json.loads(json.dumps(expected_state.gradient_check(digits, 8, 2)))
     assert set(check["params"][0]) == {"name", "analytic", "numerical", "rel_error", "kink"}
 

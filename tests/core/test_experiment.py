@@ -92,7 +92,7 @@ def test_the_gradient_check_on_digits_softmax(digits):
     e = Experiment.create(digits, seed=3, loss_type="softmax")
     e.run(digits, 200)
     result = e.gradient_check(digits, count=650, seed=0)  # every parameter
-    assert len(result["params"]) == 650 and result["precision"] == "extended" and result["h"] == 1e-5
+    assert len(result["params"]) == 650 and result["precision"] == "float64" and result["h"] == 1e-5
     assert result["params"][0]["name"] == "W[0,0]" and result["params"][-1]["name"] == "b[9]"
     assert result["max_rel_error"] < 1e-6
 
