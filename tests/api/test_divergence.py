@@ -8,7 +8,10 @@ measures the margins on a larger grid and longer runs.
 
 import pytest
 
+from fastapi.testclient import TestClient
+
 from app.core.losses import LOSS_TYPES
+from app.main import create_app
 from tests.api.test_sessions import finite_json, url
 
 DIVERGING = [(10, 0.1, 100), (1, 1, 100), (0.1, 10, 500)]  # step size, λ, steps within which it must fire
@@ -26,6 +29,14 @@ PRESETS = ["blobs", "moons", "circles", "random"]
 # every preset with every class count and every size, the two seeds alternating; and a large one of each
 DATA = [None] + [(name, (classes + i) % 2, classes, n) for name in PRESETS for classes in (2, 3, 4, 5)
                  for i, n in enumerate((1, 20, 200))] + [(name, 2, 3, 1000) for name in PRESETS]
+
+
+@pytest.fixture
+def client(config):
+    """A client of a server that lets this one address create the hundreds of sessions the grid needs."""
+    roomy = config.model_copy(update={"create_burst": 100_000, "max_sessions_per_address": 100_000})
+    with TestClient(create_app(roomy)) as c:
+        yield c
 
 
 def session(client, data, **settings):
