@@ -109,8 +109,8 @@ def server_memory(count, steps):
     for i in range(count):  # at the caps: as long a history as an experiment ever keeps
         e = Experiment.create(digits, seed=i)
         e.history = [float(v) for v in np.random.default_rng(i).random(MAX_HISTORY)]
-        train, val = np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS))
-        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), train, val)]
+        on_train, on_val = np.random.default_rng(i).random((2, MAX_ACCURACY_POINTS))
+        e.accuracy = [[s, float(a), float(v)] for s, a, v in zip(range(MAX_ACCURACY_POINTS), on_train, on_val)]
         kept.append(e)
     gc.collect()
     held = (tracemalloc.get_traced_memory()[0] - base) / count
