@@ -61,8 +61,7 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
   });
   const shown = Object.entries(marks).filter(([, m]) => m.x.length);
   if (shown.length) data.push(markTrace(shown, font));
-  const ticks = axisTicks(ranges);
-  ranges.labels = Math.max(...ticks.y.text.map((t) => t.length)); // the left margin follows the widest label
+  ranges.labels = widestLabel(ranges.y, logY); // the left margin follows it
   const note = [
     zeros ? "Zero losses have no place on a log scale: they are drawn at its bottom (▼)." : "",
     over ? `Losses above ${formatTick(CEILING)} are drawn at ${formatTick(CEILING)} (▲).` : "",
@@ -117,6 +116,13 @@ export function niceCeil(v) {
   return 10 * p;
 }
 
+let widest = { key: "", chars: 0 }; // of the last y range: the same for many frames in a row
+function widestLabel(range, log) {
+  const key = `${range}${log}`;
+  if (widest.key !== key) widest = { key, chars: Math.max(...ticks(range, 4, log).text.map((t) => t.length)) };
+  return widest.chars;
+}
+
 // Round tick values with their labels: about `count` on a linear axis, whole decades on a log axis.
 function ticks([lo, hi], count, log) {
   const vals = [];
@@ -134,23 +140,26 @@ function axisTicks(ranges) {
   return { x: ticks(ranges.x, 6, false), y: ticks(ranges.y, 4, ranges.logY) };
 }
 
+// As on the plane, the data layer's hidden axes carry only the geometry: ranges, axis type and margins.
 function lossLayout(ranges, axesShown) {
   const { font } = ranges;
-  const { x, y } = axisTicks(ranges);
-  const shared = {
-    visible: axesShown, zeroline: false, fixedrange: true, ticks: "outside", ticklen: 4, tickmode: "array",
-    tickfont: { size: font }, automargin: false, showline: true, linecolor: "#8a9099", mirror: false,
-  };
   const left = Math.round(ranges.labels * font * 0.62 + font * 1.6 + 12);
-  return {
-    xaxis: { ...shared, range: ranges.x, tickvals: x.vals, ticktext: x.text, title: { text: "step", standoff: 4, font: { size: font } } },
-    yaxis: {
-      ...shared, type: ranges.logY ? "log" : "linear", range: ranges.y, tickvals: y.vals, ticktext: y.text,
-      title: { text: "total loss", standoff: 6, font: { size: font } },
-    },
+  const layout = {
+    xaxis: { range: ranges.x, visible: axesShown, fixedrange: true },
+    yaxis: { range: ranges.y, visible: axesShown, fixedrange: true, type: ranges.logY ? "log" : "linear" },
     margin: { l: left, r: 12, t: 8, b: Math.round(font * 2.6 + 10) }, showlegend: false, hovermode: "closest",
-    font: { size: font, color: "#1f2328" }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
   };
+  if (!axesShown) return layout;
+  const { x, y } = axisTicks(ranges);
+  const shown = {
+    zeroline: false, ticks: "outside", ticklen: 4, tickmode: "array", tickfont: { size: font }, automargin: false,
+    showline: true, linecolor: "#8a9099", mirror: false,
+  };
+  Object.assign(layout.xaxis, shown, { tickvals: x.vals, ticktext: x.text, title: { text: "step", standoff: 4, font: { size: font } } });
+  Object.assign(layout.yaxis, shown, { tickvals: y.vals, ticktext: y.text, title: { text: "total loss", standoff: 6, font: { size: font } } });
+  layout.font = { size: font, color: "#1f2328" };
+  return layout;
 }
 
 // The loss curve's axes layer, for the given ranges.

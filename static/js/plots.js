@@ -135,22 +135,29 @@ export function regionsFigure(state, style = DEFAULT_STYLE) {
   return { data, layout: planeLayout(false, font) };
 }
 
+// The data layer's axes are hidden and carry only what fixes the geometry (ranges, margins, square box):
+// anything more (ticks, titles, fonts) would make every frame's Plotly.react redo work nobody sees.
 function planeLayout(axesShown, font) {
-  const axis = {
-    range: [-1, 1], fixedrange: true, showgrid: false, zeroline: false, visible: axesShown, automargin: false,
-    ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1], ticktext: ["−1", "−0.5", "0", "0.5", "1"], mirror: true,
-    showline: true, linecolor: "#6e757d", tickfont: { size: font },
-  };
-  const title = (text) => ({ text, standoff: 2, font: { size: font } });
   // A square box (l + r = t + b) in a square div, and the ranges kept at [-1, 1] (constrain: domain): the
   // point editor and the tests map pixels to data through these.
   const [l, r, b] = [Math.round(font * 3.3), 10, Math.round(font * 2.9)];
-  return {
-    xaxis: { ...axis, constrain: "domain", title: title("x[0]") },
-    yaxis: { ...axis, scaleanchor: "x", scaleratio: 1, constrain: "domain", title: title("x[1]") },
+  const axis = { range: [-1, 1], fixedrange: true, constrain: "domain", visible: axesShown };
+  const layout = {
+    xaxis: { ...axis },
+    yaxis: { ...axis, scaleanchor: "x", scaleratio: 1 },
     margin: { l, r, t: l + r - b, b }, showlegend: false,
-    font: { size: font, color: "#1f2328" }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: axesShown ? "#fff" : "rgba(0,0,0,0)",
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: axesShown ? "#fff" : "rgba(0,0,0,0)",
   };
+  if (!axesShown) return layout;
+  const shown = {
+    showgrid: false, zeroline: false, automargin: false, ticks: "outside", tickvals: [-1, -0.5, 0, 0.5, 1],
+    ticktext: ["−1", "−0.5", "0", "0.5", "1"], mirror: true, showline: true, linecolor: "#6e757d", tickfont: { size: font },
+  };
+  const title = (text) => ({ text, standoff: 2, font: { size: font } });
+  Object.assign(layout.xaxis, shown, { title: title("x[0]") });
+  Object.assign(layout.yaxis, shown, { title: title("x[1]") });
+  layout.font = { size: font, color: "#1f2328" };
+  return layout;
 }
 
 // The plane's axes layer: drawn once per font size.

@@ -1,6 +1,8 @@
 // Client-side state: the latest server state plus the accumulated loss history and parameter path, the view
 // options, and the share-link encoding (TensorFlow-Playground style: settings in the URL hash).
 
+import { PALETTE_NAMES } from "./palette.js";
+
 export const SETTINGS = ["loss_type", "step_size", "reg", "reg_gradient", "optimizer", "batch_size", "h", "search_scale"];
 export const SHARE_MAX_POINTS = 200; // a link carries the data only up to this many points
 const PATH_MAX = 5000;
@@ -52,9 +54,9 @@ export function readViewOptions(hash = location.hash) {
   const params = new URLSearchParams(hash.slice(1));
   const options = { ...VIEW_DEFAULTS };
   if (typeof stored.present === "boolean") options.present = stored.present;
-  if (typeof stored.palette === "string") options.palette = stored.palette;
+  if (PALETTE_NAMES.includes(stored.palette)) options.palette = stored.palette;
   if (params.has("present")) options.present = params.get("present") === "1";
-  if (params.has("palette")) options.palette = params.get("palette");
+  if (PALETTE_NAMES.includes(params.get("palette"))) options.palette = params.get("palette");
   return options;
 }
 

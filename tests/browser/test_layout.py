@@ -138,3 +138,18 @@ def test_values_keep_their_place_when_signs_and_digits_change(demo):
 def test_one_number_format_for_every_value(demo, value, decimals, text):
     shown = demo.evaluate("async ([v, d]) => (await import('/static/js/format.js')).formatNumber(v, d)", [value, decimals])
     assert shown == text
+
+
+def test_nothing_overflows_at_common_screen_sizes_in_either_mode(page, live_server, console):
+    page.goto(live_server + "/")
+    expect(page.locator("#total-loss")).to_have_text("6.27")
+    found = {}
+    for present in (False, True):
+        page.set_checked("#present", present)
+        for size in [(320, 640), (390, 844), (768, 1024), (900, 700), (1024, 768), (1366, 768), (1920, 1080)]:
+            page.set_viewport_size({"width": size[0], "height": size[1]})
+            page.wait_for_timeout(150)  # the plots follow the window's size
+            if problems := overflows(page):
+                found[(present, size)] = problems
+    assert found == {}
+    assert console == []

@@ -104,6 +104,7 @@ def test_the_original_colours_are_kept_as_an_option_and_fail_the_bar(demo, live_
     assert colours["points"] == [(0x3D, 0x6F, 0xD8), (0x2E, 0x9E, 0x45), (0xD9, 0x44, 0x3A)]  # the original's blue, green, red
     dE, where, vision, *_ = worst_pair(colours)
     assert dE < 5 and vision in ("deuteranopia", "protanopia")  # the measurement tells a bad palette from a good one
+    assert "palette=original" in demo.url  # in the link
     demo.reload()  # remembered
     expect(demo.locator("#original-colors")).to_be_checked()
 
