@@ -179,13 +179,14 @@ def test_an_unknown_id_is_a_404_on_every_route(client, method, path):
 CREATE_ERRORS = [
     ({}, "dataset"), ({"dataset": "mnist"}, "dataset"), ({"dataset": "digits", "step_size": "0.1"}, "step_size"),
     ({"dataset": "digits", "reg": 1001}, "reg"), ({"dataset": "digits", "batch_size": 2.5}, "batch_size"),
-    ({"dataset": "digits", "optimizer": "adam"}, "optimizer"), ({"dataset": "digits", "W": [[1]]}, "W"),
+    ({"dataset": "digits", "optimizer": "adam"}, "optimizer"), ({"dataset": "digits", "W": [[1]]}, "body"),
     ({"dataset": "digits", "seed": -1}, "seed"), ({"dataset": "digits", "search_scale": 0}, "search_scale"),
 ]
 
 
 @pytest.mark.parametrize("body, field", CREATE_ERRORS)
 def test_a_bad_creation_is_a_422_naming_the_field(client, body, field):
+    """An unknown field is named by its place ("body"), never by the client's own text."""
     r = client.post("/api/experiments", json=body)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field, r.text
     assert r.json()["detail"][0]["msg"].startswith(field)
@@ -199,8 +200,8 @@ def test_nan_is_refused(client):
 
 @pytest.mark.parametrize("method, path, body, field", [
     ("post", "/step", {"steps": 0}, "steps"), ("post", "/step", {"steps": 10_001}, "steps"),
-    ("post", "/step", {"steps": "5"}, "steps"), ("post", "/step", {"stepz": 5}, "stepz"),
-    ("patch", "", {"step_size": -1}, "step_size"), ("patch", "", {"dataset": "cifar10"}, "dataset"),
+    ("post", "/step", {"steps": "5"}, "steps"), ("post", "/step", {"stepz": 5}, "body"),
+    ("patch", "", {"step_size": -1}, "step_size"), ("patch", "", {"dataset": "cifar10"}, "body"),
     ("patch", "", {"loss_type": "hinge"}, "loss_type"), ("post", "/reset", {"seed": "1"}, "seed"),
     ("get", "/evaluate?split=train", None, "split"), ("get", "/images?indices=1,x", None, "indices"),
     ("get", "/images?indices=300", None, "indices"), ("get", "/images?split=dev", None, "split"),
@@ -274,11 +275,11 @@ def test_redis_keeps_experiments_under_their_own_prefix_without_images(redis_url
     with TestClient(create_app(Config(session_store=redis_url))) as client:
         s = new(client, seed=1)
         client.post(f"/api/experiments/{s['id']}/step", json={"steps": 30})
-        key = f"linclass:experiments:{s['id']}"
-        assert len(redis_db.hget(key, "data")) == 8 * 650  # W and b as float64: no images
-        assert np.frombuffer(redis_db.get(key + ":history"), "<f8").tolist() == \
+        prefix = "linclass:experiments:"
+        assert len(redis_db.hget(f"{prefix}s:{s['id']}", "data")) == 8 * 650  # W and b as float64: no images
+        assert np.frombuffer(redis_db.get(f"{prefix}h:{s['id']}"), "<f8").tolist() == \
             client.get(f"/api/experiments/{s['id']}").json()["history"]
-        assert redis_db.zcard("linclass:experiments:used") == 1 and redis_db.zcard("linclass:used") == 0
+        assert redis_db.zcard(prefix + "meta:used") == 1 and redis_db.zcard("linclass:meta:used") == 0
 
 
 def test_the_store_cap_evicts_the_least_recently_used_experiment(config):
