@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core import gradcheck
+from app.core import gradcheck, records
 from app.core.images import SPECS
 from app.core.optimizers import Problem, run_steps
 from app.core.settings import SETTING_NAMES, Settings
@@ -109,9 +109,7 @@ class Experiment:
     @property
     def rng(self):
         if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
-            if self.rng_state is not None:
-                self._rng.bit_generator.state = self.rng_state
+            self._rng = records.generator(self.seed, self.rng_state)
         return self._rng
 
     def problem(self, data, split="train"):

@@ -9,6 +9,8 @@ so a session imported at that bound can train on (and be stored and read back) f
 
 import math
 
+import numpy as np
+
 from app.core.validation import InvalidInput
 
 MAX_COUNT = 2**63
@@ -85,3 +87,11 @@ def rng_state(value):
     return {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
             "has_uint32": count("rng_state.has_uint32", value["has_uint32"], high=2),
             "uinteger": count("rng_state.uinteger", value["uinteger"], high=2**32)}
+
+
+def generator(seed, state=None):
+    """The session's random generator: seeded by ``seed``, then moved to a stored PCG64 ``state`` if any."""
+    rng = np.random.default_rng(seed)
+    if state is not None:
+        rng.bit_generator.state = state
+    return rng

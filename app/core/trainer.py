@@ -90,9 +90,7 @@ class Trainer:
     @property
     def rng(self):
         if self._rng is None:
-            self._rng = np.random.default_rng(self.seed)
-            if self.rng_state is not None:
-                self._rng.bit_generator.state = self.rng_state
+            self._rng = records.generator(self.seed, self.rng_state)
         return self._rng
 
     def problem(self):
