@@ -303,8 +303,8 @@ def _decode(sid, reply):
         raise SessionNotFound(sid)
     _, core, data, packed = reply
     record = orjson.loads(core)
-    base, max_points, n_test = record.pop("history_base"), record.pop("max_points"), record.pop("n_test")
-    revision = record.pop("revision")
+    base, max_points, n_test = record.pop("history_base"), record.pop("max_points"), record.pop("n_test", 0)
+    revision = record.pop("revision", 0)
     history, test_history = _unpack(packed, record["history_start"] - base, n_test > 0)
     test_bytes = 24 * n_test
     X, y = _unpack_data(data[: len(data) - test_bytes])

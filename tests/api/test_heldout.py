@@ -1,10 +1,13 @@
 """Held-out data through the API, on each store: sizes, test losses checked by loops, the per-step test history,
 no training on test points, 422s, and records (export/import) that carry the test set."""
 
+import json
+
 import numpy as np
 import pytest
 
 from tests.api.test_sessions import finite_json, new, step, url
+from tests.api.test_store import redis_client  # noqa: F401 (a fixture)
 from tests.core.test_heldout import loop_test_loss
 
 
@@ -161,3 +164,28 @@ def test_a_preset_is_redrawn_by_its_seed_and_regenerated_by_a_new_one(client):
     assert (b["X"], b["X_test"], b["y_test"]) == (a["X"], a["X_test"], a["y_test"])
     c = reset(client, sid, **body)  # Regenerate: no seed, a new one
     assert c["preset"]["seed"] != 123 and c["X"] != a["X"] and c["n_test"] == a["n_test"] == 15
+
+
+def test_redis_keeps_the_test_points_beside_the_data_and_the_test_losses_beside_the_losses(redis_client, redis_db):
+    sid = new(redis_client)["id"]
+    reset(redis_client, sid, data="blobs", n=10, classes=3, test_fraction=0.2, seed=3)
+    s = step(redis_client, sid, 4)
+    full = redis_client.get(url(sid)).json()
+    data = redis_db.hget(f"linclass:s:{sid}", "data")
+    assert len(data) == 24 * 30  # 24 training points, then 6 test points: X as float64, y as int64
+    assert np.frombuffer(data, "<f8", 12, offset=24 * 24).reshape(6, 2).tolist() == full["X_test"]
+    pairs = np.frombuffer(redis_db.get(f"linclass:h:{sid}"), "<f8").reshape(-1, 2)
+    assert pairs[:, 0].tolist() == full["history"] and pairs[:, 1].tolist() == full["test_history"]
+    assert s["test_history"] == full["test_history"][1:]
+
+
+def test_a_session_stored_before_test_sets_and_the_watch_still_opens(redis_client, redis_db):
+    sid = new(redis_client, seed=1, step_size=10)["id"]
+    step(redis_client, sid, 3)
+    core = json.loads(redis_db.hget(f"linclass:s:{sid}", "core"))
+    assert "test_history" not in core and "X_test" not in core  # stored as bytes
+    for key in ("n_test", "changes", "divergence", "preset"):
+        core.pop(key)
+    redis_db.hset(f"linclass:s:{sid}", "core", json.dumps(core))
+    s = step(redis_client, sid, 30)
+    assert s["step"] == 33 and s["n_test"] == 0 and s["diverging"] and s["preset"] is None
