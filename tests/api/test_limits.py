@@ -224,18 +224,23 @@ def assert_accounting_adds_up(redis_db, max_sessions, max_bytes):
     assert redis_db.zcard("linclass:meta:rank:n") == len(set(owner_of.values()))
 
 
+def every_kind_of_change(client):
+    """40 sessions from four addresses, some large, some stepped, edited or deleted (the accounting's workout)."""
+    ids = []
+    for i in range(40):
+        ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
+        if i % 5 == 0:
+            client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
+        if i % 7 == 0:
+            client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
+        if i % 11 == 10:
+            client.delete(f"/api/sessions/{ids[-2]}")
+
+
 def test_the_redis_accounting_adds_up_after_every_kind_of_change(redis_url, redis_db):
     config = Config(session_store=redis_url, max_sessions=25, max_memory_mb=1.0, **FLOOD)
     with served(config) as (client, store):
-        ids = []
-        for i in range(40):
-            ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
-            if i % 5 == 0:
-                client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
-            if i % 7 == 0:
-                client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
-            if i % 11 == 10:
-                client.delete(f"/api/sessions/{ids[-2]}")
+        every_kind_of_change(client)
         assert_accounting_adds_up(redis_db, 25, 2**20)
 
 
@@ -254,15 +259,7 @@ def test_a_step_that_takes_its_address_past_a_64_kb_step_reranks_it(redis_url, r
 def test_the_memory_accounting_adds_up_after_every_kind_of_change():
     config = Config(max_sessions=25, max_memory_mb=1.0, **FLOOD)
     with served(config) as (client, store):
-        ids = []
-        for i in range(40):
-            ids.append(new(client, f"10.0.0.{i % 4}", **(BIG if i % 3 == 0 else {})))
-            if i % 5 == 0:
-                client.post(f"/api/sessions/{ids[-1]}/step", json={"steps": 3000}, params={"detail": "summary"})
-            if i % 7 == 0:
-                client.patch(f"/api/sessions/{ids[-1]}", json={"X": [[0, 0], [1, 1], [0, 1]], "y": [0, 1, 2]})
-            if i % 11 == 10:
-                client.delete(f"/api/sessions/{ids[-2]}")
+        every_kind_of_change(client)
         entries = store._entries.values()
         assert len(entries) <= 25 and all(e.size == session_bytes(e.trainer) for e in entries)
         assert client.portal.call(store.bytes) == sum(e.size for e in entries) <= 2**20

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.colorvision import MACHADO, ciede2000, difference, lab, read_png, simulate
+from tests.browser.helpers import to_pixels
 
 VISIONS = ["normal", "deuteranopia", "protanopia", "tritanopia"]
 ANGLES = [10, 130, 250]  # degrees: where each class's region is sampled (away from lines and axes)
@@ -28,18 +29,6 @@ def three_sectors(page, live_server):
     expect(page.locator("#data-table tbody tr")).to_have_count(3)
     page.wait_for_timeout(300)  # the plot's first frame
     return X
-
-
-def to_pixels(page, x, y):
-    return page.evaluate(
-        """([x, y]) => {
-          const gd = document.getElementById('regions');
-          const { xaxis, yaxis } = gd._fullLayout;
-          const r = gd.getBoundingClientRect();
-          return [r.left + xaxis._offset + (x + 1) / 2 * xaxis._length, r.top + yaxis._offset + (1 - y) / 2 * yaxis._length];
-        }""",
-        [x, y],
-    )
 
 
 def pixel(page, x, y, w=3, h=3):
