@@ -1,4 +1,5 @@
-"""The attacks of issue 10 (its items 1–10) for bench/attack.py; each is bounded by its deadline and its counts.
+"""The attacks of issue 10 (its items 1–10) and on issue 13's image experiments (13a, 13b, in
+bench/experiment_attacks.py) for bench/attack.py; each is bounded by its deadline and its counts.
 
 Every attack is ``fn(ctx, tally, deadline)``: ``ctx.port`` is the server's, ``ctx.redis`` its Redis (if any);
 what it sees goes into ``tally`` (statuses, notes).
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 
 from attack_clients import HOST, Client, in_threads, join, large_session, loop_until, new_session
+from experiment_attacks import experiment_flood, experiment_numerical
 
 
 def baseline(ctx, tally, deadline):
@@ -302,6 +304,9 @@ ATTACKS = {
     "import_500s": (import_500s, {}),
     "redis_faults": (redis_faults, {"redis": "aof"}),
     "smaller": (smaller, {}),
+    "experiment_numerical": (experiment_numerical, {}),
+    "experiment_flood": (experiment_flood, {}),
 }
+# the eight that load the server (import_500s, smaller and the Redis ones probe answers, alone)
 TOGETHER = ["big_get", "import_bomb", "gradcheck_stall", "cheap_steps", "http_limits", "session_flood",
-            "import_500s", "smaller"]
+            "experiment_numerical", "experiment_flood"]
