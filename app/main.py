@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
-from app import __version__
+from app import __version__, loop_watch
 from app.api import compute, errors, experiments, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import ConfigError, load_config
@@ -51,7 +51,11 @@ def create_app(config=None):
 
     @asynccontextmanager
     async def lifespan(app):
+        if app.state.watch:
+            app.state.watch.start()
         yield
+        if app.state.watch:
+            app.state.watch.stop()
         await app.state.store.close()
         await app.state.experiments.close()
         app.state.compute.close()
@@ -68,4 +72,5 @@ def create_app(config=None):
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, max_body=config.max_body)
     app.add_middleware(SecurityHeaders)
+    app.state.watch = loop_watch.install(app)  # debug only (LINCLASS_DEBUG_TIMINGS): outermost, times it all
     return app

@@ -18,6 +18,7 @@ from app.config import Config
 from app.core import gradcheck, images
 from app.core.experiment import Experiment
 from app.main import create_app
+from tests.api.test_compute import spy_on_pool
 
 MODEL = CostModel(per_call=20e-6, per_score=2e-9, per_madd=1e-10)  # known numbers, for the decisions
 
@@ -31,19 +32,6 @@ def app_with(**config):
     app = create_app(Config(**{"compute_budget": 600.0, "lab_budget": 600.0, **config}))
     app.state.compute.model = MODEL
     return app
-
-
-def spy_on_pool(app):
-    """The jobs handed to a worker thread."""
-    pool, calls = app.state.compute, []
-    run = pool.run
-
-    async def counted(*args, **kw):
-        calls.append(args[1])
-        return await run(*args, **kw)
-
-    pool.run = counted
-    return calls
 
 
 def new(client, **body):
