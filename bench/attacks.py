@@ -168,6 +168,8 @@ def session_flood(ctx, tally, deadline):
     start = time.monotonic()
     loop_until(deadline, lambda: created.update([flood.request("POST", "/api/sessions")[0]]), 1500)
     took = time.monotonic() - start
+    for c, _ in others:  # a fresh connection each: the server closes keep-alive ones idle for 5 s (the flood's time)
+        c.close()
     alive = sum(c.request("GET", f"/api/sessions/{sid}?detail=summary")[0] == 200 for c, sid in others)
     tally.note(f"created {dict(created)} in {took:.1f} s; others' sessions alive: {alive}/20")
     for c, _ in others + [(flood, None)]:
