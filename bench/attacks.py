@@ -190,7 +190,7 @@ def redis_keys(ctx, tally, deadline):
                    500)
     out = subprocess.run(["redis-cli", "-p", str(ctx.redis["port"]), "--scan", "--pattern", "linclass:*"],
                          capture_output=True, text=True, timeout=30).stdout.split()
-    records = sum(1 for k in out if not k.endswith((":history", ":lock", "used")))
+    records = sum(1 for k in out if k.startswith("linclass:s:"))  # one hash a session (app/redis_lua.py)
     seen.append(f"{n} creations (each followed by DELETE used) under a cap of 50 → {records} records")
     tally.note("; ".join(seen))
     c.close()
