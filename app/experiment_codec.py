@@ -12,7 +12,7 @@ import orjson
 from app.core.experiment import Experiment
 from app.core.images import SPECS
 from app.core.validation import InvalidInput
-from app.redis_store import RECORD_OVERHEAD, _history_change, _Loaded, _pack
+from app.session_codec import RECORD_OVERHEAD, Loaded, history_change, pack_losses
 from app.sessions import SessionNotFound
 
 
@@ -23,7 +23,7 @@ class ExperimentCodec:
         record = experiment.to_record()
         W, b, history = record.pop("W"), record.pop("b"), record.pop("history")
         start = record["history_start"]
-        mode, chunk, base = _history_change(loaded, start, history) if loaded else ("set", _pack(history), start)
+        mode, chunk, base = history_change(loaded, start, history) if loaded else ("set", pack_losses(history), start)
         data = np.ascontiguousarray(W, dtype="<f8").tobytes() + np.ascontiguousarray(b, dtype="<f8").tobytes()
         core = orjson.dumps({**record, "history_base": base, "revision": experiment.revision + (loaded is not None)})
         size = RECORD_OVERHEAD + len(core) + len(data) + 8 * (start + len(history) - base)
@@ -47,4 +47,4 @@ class ExperimentCodec:
         except InvalidInput as e:
             raise RuntimeError(f"experiment {sid[:6]}…: the stored record is invalid ({e})") from None
         experiment.revision = revision
-        return experiment, _Loaded(data, list(history), record["history_start"], base)
+        return experiment, Loaded(data, list(history), record["history_start"], base)

@@ -77,6 +77,9 @@ class ExperimentPublic(SettingsPublic):
     loss_evals: int = Field(description="loss evaluations of the last step (numerical: 2·P + 1)")
     seconds: float = Field(description="compute time of the last request that trained or reset")
     taken: int = Field(description="steps the last step request took (fewer than asked when time ran out)")
+    steps_taken: int | None = Field(None, description="on a step response: the steps this request took, fewer "
+                                    "than asked when the server's compute budget ran out or it diverged (as "
+                                    "the sessions' step)")
     step_seconds: float | None = Field(description="seconds per step of the last step request")
     search: Search
     templates: Templates | None = Field(None, description="with ?templates=true on a step request")

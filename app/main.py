@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
-from app import __version__
+from app import __version__, loop_watch
 from app.api import compute, errors, experiments, lab, pages, sessions
 from app.api.middleware import RequestGuard, SecurityHeaders
 from app.config import ConfigError, load_config
@@ -45,13 +45,27 @@ def one_blas_thread():
         threadpool_limits(1, user_api="blas")
 
 
+def warm_routes(app):
+    """FastAPI (0.165) builds each included router's route table on the first request that reaches it: ~50 ms of
+    the event loop, under some user's request (bench/attack.py saw it as the loop's longest stall). Matching one
+    path against every route here builds them before the server listens."""
+    scope = {"type": "http", "path": "/api/health", "method": "GET", "root_path": "", "headers": [],
+             "query_string": b""}
+    for route in app.router.routes:
+        route.matches(scope)
+
+
 def create_app(config=None):
     config = config or load_config()
     one_blas_thread()
 
     @asynccontextmanager
     async def lifespan(app):
+        if app.state.watch:
+            app.state.watch.start()
         yield
+        if app.state.watch:
+            app.state.watch.stop()
         await app.state.store.close()
         await app.state.experiments.close()
         app.state.compute.close()
@@ -68,4 +82,6 @@ def create_app(config=None):
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, max_body=config.max_body)
     app.add_middleware(SecurityHeaders)
+    app.state.watch = loop_watch.install(app)  # debug only (LINCLASS_DEBUG_TIMINGS): outermost, times it all
+    warm_routes(app)
     return app

@@ -2,13 +2,9 @@
 :class:`app.sessions.MemoryStore`, and the same limits (:mod:`app.session_limits`), kept in Redis so that
 they hold across processes. The keys and the scripts that change them are in :mod:`app.redis_lua`.
 
-A session's ``core`` is :meth:`Trainer.to_record` as orjson without the data and the loss histories, plus its
-``revision``; its data is ``X`` as float64 then ``y`` as int64 (24 bytes a point), then the same for the
-``core["n_test"]`` held-out points, rewritten only when the data change; its history is float64 bytes (with a
-test set, pairs of loss and test loss, NaN for a missing test loss) *appended* per step, so a step costs the
-same however long the history is (``core["history_base"]`` is the step of its first entry; the dead front left
-by trimming is rewritten away only once it outgrows the live history). Every use renews the session keys' TTL
-of ``idle_timeout``, so idle sessions expire in Redis itself.
+A session is stored as :mod:`app.session_codec` lays it out: a small ``core``, its data, and a loss history
+appended per step. Every use renews the session keys' TTL of ``idle_timeout``, so idle sessions expire in
+Redis itself.
 
 Edits are serialized across processes by the session's lock (and within one process by an asyncio lock, so
 only other processes' requests poll): a token with a lease of ``LEASE_MS``, renewed every third of it while
@@ -18,7 +14,7 @@ connection may come after Redis applied the write: either way a retry with ``If-
 
 What a record holds is the codec's business (``codec.encode(obj, loaded=None) -> (core, data, history mode,
 history bytes, accounted size)``, ``codec.decode(sid, reply) -> (obj, loaded)``; ``core`` carries the
-``revision``): :class:`SessionCodec` by default; image experiments have their own (:mod:`app.experiment_codec`)
+``revision``): :class:`~app.session_codec.SessionCodec` by default; image experiments have their own (:mod:`app.experiment_codec`)
 in a second store under their own prefix.
 """
 
@@ -26,17 +22,14 @@ import asyncio
 import random
 import secrets
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import numpy as np
 import orjson
 import redis.asyncio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.core.trainer import Trainer
-from app.core.validation import MAX_ABS, InvalidInput
 from app.redis_lua import COMMON, SCRIPTS
+from app.session_codec import SessionCodec
 from app.session_limits import Limits, TooManySessions
 from app.sessions import WAITED, RequestAbandoned, SessionNotFound, StoreUnavailable, check_id, new_id
 
@@ -45,21 +38,9 @@ LOCK_WAIT = 30.0  # seconds to wait for another process's edit before answering 
 MAX_CONNECTIONS = 64  # to Redis, per process, for requests
 LEASE_CONNECTIONS = 8  # and for lease renewals, which must never queue behind requests
 SOCKET_TIMEOUT = 5.0  # seconds for one Redis reply: a frozen Redis fails requests, not holds them for long
-RECORD_OVERHEAD = 512  # bytes Redis spends on a session's keys and index entries, beyond their values
 # Scripts that may run twice to the same effect (a second acquisition by the same token is the first), and so
 # are repeated once when a connection turns out dead; the others change the store and are not.
 _REPEATABLE = {"open", "count", "renew", "release"}
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    """What a session looked like when opened, to write back only what changed."""
-
-    data: bytes
-    history: list
-    history_start: int
-    history_base: int
-    test_history: list | None = None
 
 
 class RedisStore:
@@ -74,7 +55,6 @@ class RedisStore:
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
         self._lease_connections = asyncio.Semaphore(LEASE_CONNECTIONS)
         self.max_sessions, self.idle_timeout, self.prefix = max_sessions, idle_timeout, prefix
-        self.codec = codec or SessionCodec
         self._ttl = max(1, round(idle_timeout * 1000))
         self._scripts = {name: self.redis.register_script(COMMON + body) for name, body in SCRIPTS.items()}
         self._lease_scripts = {name: self._lease_redis.register_script(SCRIPTS[name]) for name in ("renew", "release")}
@@ -226,119 +206,3 @@ class _Reply(list):
     def __init__(self, reply, token):
         super().__init__(reply)
         self.token, self.saved = token, False
-
-
-def _pack(losses, test_losses=None):
-    """The losses as float64 bytes, each followed by its test loss (None as NaN) if there is a test set."""
-    if test_losses is None:
-        return np.asarray(losses, dtype="<f8").tobytes()
-    rows = np.empty((len(losses), 2), dtype="<f8")
-    rows[:, 0], rows[:, 1] = losses, np.array(test_losses, dtype=float)
-    return rows.tobytes()
-
-
-def _unpack(packed, skip, paired):
-    """``(losses, test losses or None)`` from ``_pack`` bytes, the first ``skip`` entries left out."""
-    a = np.frombuffer(packed, dtype="<f8")
-    if not paired:
-        return a[skip:].tolist(), None
-    rows = a.reshape(-1, 2)[skip:]
-    test, gaps = rows[:, 1].tolist(), np.isnan(rows[:, 1])
-    if gaps.any():
-        test = [None if gap else v for gap, v in zip(gaps, test)]
-    return rows[:, 0].tolist(), test
-
-
-def _pack_data(X, y):
-    """``X`` (N×2 float64) then ``y`` (N int64), little-endian: 24 bytes a point."""
-    return np.ascontiguousarray(X, dtype="<f8").tobytes() + np.ascontiguousarray(y, dtype="<i8").tobytes()
-
-
-def _unpack_data(data):
-    n = len(data) // 24
-    return np.frombuffer(data, "<f8", 2 * n).reshape(n, 2), np.frombuffer(data, "<i8", n, offset=16 * n)
-
-
-_APART = ("X", "y", "history", "X_test", "y_test", "test_history")  # stored as bytes, not in core
-
-
-def _encode(trainer, loaded=None):
-    """``(core, data, history mode, history bytes, accounted size)`` to store ``trainer``, as new or as a
-    change over ``loaded`` (its revision then one more)."""
-    record = trainer.to_record()
-    start, history, test_history = record["history_start"], record["history"], record["test_history"]
-    if loaded:
-        mode, chunk, base = _history_change(loaded, start, history, test_history)
-    else:
-        mode, chunk, base = "set", _pack(history, test_history), start
-    rest = {k: v for k, v in record.items() if k not in _APART}
-    held = trainer.test_set
-    revision = trainer.revision + (loaded is not None)
-    core = orjson.dumps({**rest, "history_base": base, "max_points": trainer.max_points, "revision": revision,
-                         "n_test": 0 if held is None else len(held.y)})
-    data = _pack_data(trainer.X, trainer.y) + (b"" if held is None else _pack_data(held.X, held.y))
-    per_entry = 8 if held is None else 16  # a test set stores a test loss beside each loss
-    size = RECORD_OVERHEAD + len(core) + len(data) + per_entry * (start + len(history) - base)
-    return core, data, mode, chunk, size
-
-
-def _history_change(loaded, start, history, test_history=None):
-    """``(mode, bytes, history_base)``: append the new losses if the history only grew (and lost some of its
-    front to trimming), else rewrite it."""
-    old, old_start, base = loaded.history, loaded.history_start, loaded.history_base
-    old_end, end = old_start + len(old), start + len(history)
-    kept = slice(start - old_start, None)
-    grew = old_start <= start <= old_end <= end and history[: old_end - start] == old[kept] and (
-        test_history is None if loaded.test_history is None else
-        test_history is not None and test_history[: old_end - start] == loaded.test_history[kept])
-    if grew and start - base <= len(history) + 1024:
-        new = slice(old_end - start, None)
-        return "append", _pack(history[new], None if test_history is None else test_history[new]), base
-    return "set", _pack(history, test_history), start
-
-
-def _decode(sid, reply):
-    """``(trainer, loaded)`` from the ``open`` script's reply."""
-    if reply[0] == 0:
-        raise SessionNotFound(sid)
-    _, core, data, packed = reply
-    record = orjson.loads(core)
-    base, max_points, n_test = record.pop("history_base"), record.pop("max_points"), record.pop("n_test", 0)
-    revision = record.pop("revision", 0)
-    history, test_history = _unpack(packed, record["history_start"] - base, n_test > 0)
-    test_bytes = 24 * n_test
-    X, y = _unpack_data(data[: len(data) - test_bytes])
-    X_test, y_test = _unpack_data(data[len(data) - test_bytes :]) if n_test else (None, None)
-    record = {**record, "X": X, "y": y, "X_test": X_test, "y_test": y_test}
-    trainer = _trainer(sid, record, history, test_history, max_points)
-    trainer.revision = revision
-    held = None if test_history is None else list(test_history)
-    return trainer, _Loaded(data, list(history), record["history_start"], base, held)
-
-
-def _trainer(sid, record, history, test_history, max_points):
-    """``Trainer.from_record``, which checks a record as it would a user's upload, but for two things a stored
-    record is trusted with: the parameters, which training can carry past the bound that user input is held
-    to (a huge step size), and the loss history, float64 and finite already (and checking 100,000 losses
-    would cost more than the step). They go through it clipped and cut short, and are put back after."""
-    W, b = np.asarray(record["W"], dtype=float), np.asarray(record["b"], dtype=float)
-    light = {**record, "W": np.clip(W, -MAX_ABS, MAX_ABS), "b": np.clip(b, -MAX_ABS, MAX_ABS),
-             "history": history[-1:], "history_start": record["step"],
-             "test_history": None if test_history is None else test_history[-1:]}
-    try:
-        t = Trainer.from_record(light, max_points=max_points)
-    except InvalidInput as e:
-        raise RuntimeError(f"session {sid[:6]}…: the stored record is invalid ({e})") from None
-    t.history, t.history_start = history, record["history_start"]
-    if test_history is not None:
-        t.test_set.history = test_history
-    if not (np.array_equal(t.W, W) and np.array_equal(t.b, b)):
-        t.W, t.b, t._ev = W, b, None  # _ev: the cached evaluation, of the clipped parameters
-    return t
-
-
-class SessionCodec:
-    """A 2-D session (:class:`Trainer`) as a Redis record."""
-
-    encode = staticmethod(_encode)
-    decode = staticmethod(_decode)

@@ -4,9 +4,11 @@ For every attack a fresh server is started the way users start it (``python -m a
 taskset to one core (``--server-core``, 0) while this script, its victim and its attackers run on the other
 (``--load-core``, 1). During the attack a victim steps its own default session every 20 ms and a probe reads
 ``/api/health`` every 20 ms, each on a keep-alive connection of its own, in a separate process so that the
-attackers' own CPU use does not delay their clocks. Printed per attack: the victim's step p99, the probe's
-p99, the server's peak RSS (VmHWM), the count of 5xx answers other than 503 (to anyone), of 503s, of failed
-connections, and what the attack observed. Targets: victim p99 ≤ 50 ms, probe p99 ≤ 20 ms, peak memory ≤
+attackers' own CPU use does not delay their clocks. Printed per attack, as a table (bench/attack_report.py): the
+victim's step p99, the probe's p99, the same two measured inside the server and the event loop's own stalls
+(app/loop_watch.py: the machine's noise told apart from the server's), the server's peak RSS (VmHWM), the
+count of 5xx answers other than 503 (to anyone), of 503s, of failed connections, whether the targets hold,
+and what the attack observed. Targets: victim p99 ≤ 50 ms, probe p99 ≤ 20 ms, peak memory ≤
 budget + 200 MB, no 5xx other than 503.
 
 Every loop is bounded in count and time, every socket is loopback. A watchdog kills a server whose RSS passes
@@ -37,10 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attack_clients import HOST, Client, Tally, join, new_session  # noqa: E402
+from attack_report import print_header, print_legend, print_row  # noqa: E402
 from attacks import ATTACKS, TOGETHER  # noqa: E402
-from common import PYTHON, ROOT, free_port, percentile  # noqa: E402
-
-BUDGET_MB = 1024  # LINCLASS_MAX_MEMORY_MB's default (issue 10): the sessions' budget
+from common import PYTHON, ROOT, free_port, percentile, stop_process, wait_until  # noqa: E402
 
 
 # --- the server ------------------------------------------------------------------------------------------------
@@ -53,20 +54,6 @@ def rss_mb(pid, field="VmRSS"):
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0.0
-
-
-def wait_for(ready, proc, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode}")
-        try:
-            if ready():
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not start within {timeout:g} s")
 
 
 def get_status(port, path, source=None, timeout=5.0):
@@ -98,7 +85,7 @@ def redis_server(core, appendonly=False):
                     s.sendall(b"PING\r\n")
                     return s.recv(16).startswith(b"+PONG")
 
-            wait_for(ping, box["proc"], "redis-server")
+            wait_until(ping, box["proc"], "redis-server", timeout=30)
 
         start()
         try:
@@ -109,15 +96,18 @@ def redis_server(core, appendonly=False):
 
 
 class Server:
-    """``python -m app.cli`` pinned to one core, with a watchdog on its memory."""
+    """``python -m app.cli`` pinned to one core, with a watchdog on its memory; its own timings of requests and
+    of its event loop (app/loop_watch.py) are in ``timings`` once stopped (None from a server without them)."""
 
     def __init__(self, core, env, rss_cap_mb, log, code=ROOT):
         self.port = free_port()
-        environ = {**os.environ, **{f"LINCLASS_{k.upper()}": str(v) for k, v in env.items()}}
+        self.timings_file = tempfile.mktemp(prefix="attack-timings-", suffix=".json")
+        environ = {**os.environ, **{f"LINCLASS_{k.upper()}": str(v) for k, v in env.items()},
+                   "LINCLASS_DEBUG_TIMINGS": self.timings_file}
         cmd = ["taskset", "-c", str(core), PYTHON, "-m", "app.cli", "--host", HOST, "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, cwd=code, env=environ, stdout=log, stderr=log)
-        self.rss_cap, self.killed_at, self.peak = rss_cap_mb, None, 0.0
-        wait_for(lambda: get_status(self.port, "/api/health", timeout=1) == 200, self.proc, "the server")
+        self.rss_cap, self.killed_at, self.peak, self.timings = rss_cap_mb, None, 0.0, None
+        wait_until(lambda: get_status(self.port, "/api/health", timeout=1) == 200, self.proc, "the server", timeout=30)
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watchdog, daemon=True)
         self._watch.start()
@@ -138,12 +128,13 @@ class Server:
         self.peak = max(self.peak, rss_mb(self.proc.pid, "VmHWM"))
         self._stop.set()
         self._watch.join()
-        self.proc.terminate()
+        stop_process(self.proc)
         try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            with open(self.timings_file) as f:
+                self.timings = json.load(f)
+            os.unlink(self.timings_file)
+        except (OSError, ValueError):
+            pass
 
 
 # --- the victim and the probe (a process of their own) ---------------------------------------------------------
@@ -218,6 +209,7 @@ def run(names, args, log):
             tally.note("an attacker thread was still running at the end")
         alive = server.alive()
         server.stop()
+        timings = server.timings
     statuses = Counter(tally.statuses)
     for part in measured.values():
         statuses.update({(None if k == "None" else int(k)): v for k, v in part["statuses"].items()})
@@ -226,19 +218,8 @@ def run(names, args, log):
         "victim": percentile(measured["victim"]["latencies"], 99), "probe": percentile(measured["probe"]["latencies"], 99),
         "rss": server.killed_at or server.peak, "killed": server.killed_at is not None, "died": not alive,
         "5xx": sum(v for k, v in statuses.items() if k and k >= 500 and k != 503), "503": statuses.get(503, 0),
-        "failed": statuses.get(None, 0), "notes": tally.notes,
+        "failed": statuses.get(None, 0), "notes": tally.notes, "server": timings,
     }
-
-
-def print_row(r):
-    ok = lambda holds: " ok " if holds else "MISS"
-    mem = f"{r['rss']:7.0f} MB" + (" (killed at the cap)" if r["killed"] else " (server died)" if r["died"] else "")
-    print(f"{r['name']:<16} victim p99 {r['victim']:8.1f} ms [{ok(r['victim'] <= 50)}]  "
-          f"probe p99 {r['probe']:8.1f} ms [{ok(r['probe'] <= 20)}]  "
-          f"peak {mem} [{ok(r['rss'] <= BUDGET_MB + 200 and not r['killed'])}]  "
-          f"5xx {r['5xx']} [{ok(r['5xx'] == 0)}]  503 {r['503']}  failed {r['failed']}", flush=True)
-    for n in r["notes"]:
-        print(f"{'':<18}{n}", flush=True)
 
 
 def wrk_throughput(args, log):
@@ -278,7 +259,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--only", default="", help="comma-separated attack names: " + ", ".join(ATTACKS))
     parser.add_argument("--no-together", action="store_true", help="skip the eight-at-once run")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each attack; the least disturbed is shown")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each attack, each printed (the spread shows the noise)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--load-core", type=int, default=1)
     parser.add_argument("--rss-cap", type=float, default=4096, help="MB; the watchdog kills the server beyond")
@@ -297,8 +278,11 @@ def main(argv=None):
             return wrk_throughput(args, log)
         names = [n for n in args.only.split(",") if n] or list(ATTACKS)
         runs = [[name] for name in names] + ([TOGETHER] if not args.no_together and not args.only else [])
-        for attack in runs:  # on a shared machine, the least disturbed of --repeat runs (lowest victim p99)
-            print_row(min((run(attack, args, log) for _ in range(args.repeat)), key=lambda r: r["victim"]))
+        print_header()
+        for attack in runs:  # every run printed: on a shared machine the spread says how noisy the figures are
+            for _ in range(args.repeat):
+                print_row(run(attack, args, log))
+        print_legend()
 
 
 if __name__ == "__main__":

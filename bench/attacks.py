@@ -1,4 +1,5 @@
-"""The attacks of issue 10 (its items 1–10) for bench/attack.py; each is bounded by its deadline and its counts.
+"""The attacks of issue 10 (its items 1–10) and on issue 13's image experiments (13a, 13b, in
+bench/experiment_attacks.py) for bench/attack.py; each is bounded by its deadline and its counts.
 
 Every attack is ``fn(ctx, tally, deadline)``: ``ctx.port`` is the server's, ``ctx.redis`` its Redis (if any);
 what it sees goes into ``tally`` (statuses, notes).
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 
 from attack_clients import HOST, Client, in_threads, join, large_session, loop_until, new_session
+from experiment_attacks import experiment_flood, experiment_numerical
 
 
 def baseline(ctx, tally, deadline):
@@ -166,6 +168,8 @@ def session_flood(ctx, tally, deadline):
     start = time.monotonic()
     loop_until(deadline, lambda: created.update([flood.request("POST", "/api/sessions")[0]]), 1500)
     took = time.monotonic() - start
+    for c, _ in others:  # a fresh connection each: the server closes keep-alive ones idle for 5 s (the flood's time)
+        c.close()
     alive = sum(c.request("GET", f"/api/sessions/{sid}?detail=summary")[0] == 200 for c, sid in others)
     tally.note(f"created {dict(created)} in {took:.1f} s; others' sessions alive: {alive}/20")
     for c, _ in others + [(flood, None)]:
@@ -186,7 +190,7 @@ def redis_keys(ctx, tally, deadline):
                    500)
     out = subprocess.run(["redis-cli", "-p", str(ctx.redis["port"]), "--scan", "--pattern", "linclass:*"],
                          capture_output=True, text=True, timeout=30).stdout.split()
-    records = sum(1 for k in out if not k.endswith((":history", ":lock", "used")))
+    records = sum(1 for k in out if k.startswith("linclass:s:"))  # one hash a session (app/redis_lua.py)
     seen.append(f"{n} creations (each followed by DELETE used) under a cap of 50 → {records} records")
     tally.note("; ".join(seen))
     c.close()
@@ -302,6 +306,9 @@ ATTACKS = {
     "import_500s": (import_500s, {}),
     "redis_faults": (redis_faults, {"redis": "aof"}),
     "smaller": (smaller, {}),
+    "experiment_numerical": (experiment_numerical, {}),
+    "experiment_flood": (experiment_flood, {}),
 }
+# the eight that load the server (import_500s, smaller and the Redis ones probe answers, alone)
 TOGETHER = ["big_get", "import_bomb", "gradcheck_stall", "cheap_steps", "http_limits", "session_flood",
-            "import_500s", "smaller"]
+            "experiment_numerical", "experiment_flood"]

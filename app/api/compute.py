@@ -1,8 +1,9 @@
 """Where a request's computation runs, so that no request holds the event loop for more than a few ms.
 
 * A measured cost model estimates what a run of steps costs: a fixed cost per loss evaluation (Python and
-  NumPy call overhead, which dominates small sessions) plus a cost per score (points × classes), both timed
-  once per process on this machine. It is not rescaled by later runs: on a loaded machine every run is
+  NumPy call overhead, which dominates small sessions) plus a cost per score (points × classes), and for
+  the image experiments one per multiply-add of the scores (points × classes × pixels), all timed once per
+  process on this machine. It is not rescaled by later runs: on a loaded machine every run is
   slower, and sending cheap steps to the pool would then only add a thread hop and fill the queue.
 * Runs estimated under ``INLINE_SECONDS`` are computed on the event loop at once (a thread hop costs more
   than they do). Longer runs of cheap steps are taken on the loop in slices of ``SLICE_SECONDS``, yielding
@@ -33,6 +34,7 @@ import numpy as np
 
 from app.api.responses import JSON
 from app.core.chunks import Stopped
+from app.core.model import evaluate
 from app.core.trainer import Trainer
 
 INLINE_SECONDS = 0.002  # estimated compute done on the event loop at once; the response adds a little
@@ -52,10 +54,11 @@ class OverBudget(Exception):
 
 
 class CostModel:
-    """Seconds a step takes: ``Σ evaluations × (per_call + per_score × points × classes)``."""
+    """Seconds a step takes: ``Σ evaluations × (per_call + points × classes × (per_score + dims × per_madd))``;
+    ``per_madd`` counts only beyond the 2-D sessions' two dimensions, which ``per_score`` includes."""
 
-    def __init__(self, per_call, per_score):
-        self.per_call, self.per_score = per_call, per_score
+    def __init__(self, per_call, per_score, per_madd=0.0):
+        self.per_call, self.per_score, self.per_madd = per_call, per_score, per_madd
 
     @classmethod
     def measured(cls):
@@ -75,7 +78,16 @@ class CostModel:
                                W=rng.normal(0, 1, (10, 2)), b=np.zeros(10))
         per_call = best(small, 50)
         per_score = max(best(large, 3) - per_call, 0.0) / (10_000 * 10)
-        return cls(per_call, per_score)
+        # images: 2,000 points of 256 float32 pixels, 10 classes (one loss and gradient, as a gd step)
+        X, y = rng.standard_normal((2000, 256)).astype(np.float32), rng.integers(0, 10, 2000)
+        W = rng.normal(0, 1e-3, (10, 256))
+        evaluations = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            evaluate(W, np.zeros(10), X, y, 1e-3)
+            evaluations.append(time.perf_counter() - t0)
+        per_madd = max(min(evaluations) - per_call - per_score * 2000 * 10, 0.0) / (2000 * 10 * 256)
+        return cls(per_call, per_score, per_madd)
 
     def evaluations(self, t):
         """``[(count, points)]``: the loss evaluations one step of ``t``'s optimizer makes."""
@@ -88,8 +100,12 @@ class CostModel:
         return [(1, n)]
 
     def step_seconds(self, t):
-        return sum(count * (self.per_call + self.per_score * points * t.classes)
-                   for count, points in self.evaluations(t))
+        return self.seconds(self.evaluations(t), t.classes)
+
+    def seconds(self, evaluations, classes, dims=2):
+        """What ``[(count, points)]`` loss evaluations with ``classes`` classes in ``dims`` dimensions cost."""
+        per_point = classes * (self.per_score + max(dims - 2, 0) * self.per_madd)
+        return sum(count * (self.per_call + per_point * points) for count, points in evaluations)
 
 
 class StopWhen:
@@ -104,6 +120,10 @@ class StopWhen:
 
     def __call__(self):
         return self.disconnected or time.monotonic() > self.deadline
+
+    def gone(self):
+        """Only the client's going: what may cut one long step short (the budget waits for it to end)."""
+        return self.disconnected
 
 
 class ComputePool:
@@ -153,6 +173,13 @@ class ComputePool:
                 stop.disconnected = True
                 await asyncio.wait([future])
                 raise
+
+    async def call(self, request, seconds, fn, *args):
+        """``fn(*args, stop=…)``: at once if the estimated ``seconds`` are short (``stop`` is then None), else in a
+        worker thread (:meth:`run`)."""
+        if seconds <= INLINE_SECONDS:
+            return fn(*args, stop=None)
+        return await self.run(request, fn, *args)
 
     async def run_steps(self, request, t, steps):
         """``t.run(steps)``: at once if the cost model says it is short, in slices on the loop if each step is

@@ -1,18 +1,17 @@
 """``/api/datasets`` and ``/api/experiments``: the lecture's experiment on real images.
 
 Experiments live in their own store (``app.state.experiments``: memory, or Redis under its own prefix) with
-the sessions' limits and eviction; the images in :mod:`app.core.images`, loaded once per process. Everything
-that touches the images runs off the event loop through :func:`offload`.
+the sessions' limits and eviction; the images in :mod:`app.core.images`, loaded once per process. Every
+computation on the images goes through the sessions' bounded compute pool (:mod:`app.api.experiment_compute`).
 """
 
 import time
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
+from app.api import experiment_compute as compute
 from app.api.deps import Owner
 from app.api.responses import JSON
 from app.api.sessions import STEP_BODY, parse_step
@@ -24,15 +23,9 @@ from app.experiment_schemas import (DatasetInfo, Evaluation, ExperimentCreate, E
 from app.sessions import SessionNotFound
 
 router = APIRouter(tags=["image experiments"])
-TIME_BUDGET = 1.0  # seconds of compute one step request may take (at least one step is always taken)
 MAX_INDICES = 100
 MAX_CHECKS = 50
 DEFAULT_IMAGES = 16
-
-
-async def offload(fn, *args):
-    """The one place heavy work leaves the event loop (a bounded worker pool is to replace the thread pool)."""
-    return await run_in_threadpool(fn, *args)
 
 
 async def dataset(request, name):
@@ -45,7 +38,7 @@ async def dataset(request, name):
     if hint:
         raise InvalidInput("dataset", f"{name} is not available here: {hint}")
     try:
-        return await offload(images.get, name, folder)
+        return await compute.load(request, name, folder)
     except images.DatasetUnavailable as e:
         raise HTTPException(503, f"Dataset {name} could not be loaded: {e}") from None
 
@@ -106,14 +99,14 @@ async def list_datasets(request: Request):
 @router.post("/api/experiments/{eid}/step", response_model=ExperimentPublic, openapi_extra={"requestBody": STEP_BODY})
 async def step_experiment(eid: ExperimentId, request: Request,
                           with_templates: Annotated[bool, Query(alias="templates")] = False):
-    """Up to ``steps`` steps (default 1, at most 10,000), and at most about a second of compute: ``taken`` says
-    how many were made. The history and accuracy hold only what this request added."""
+    """Up to ``steps`` steps (default 1, at most 10,000) within the server's compute budget: ``steps_taken`` (and
+    ``taken``) say how many were made. The history and accuracy hold only what this request added."""
     steps = parse_step(await request.body())
     async with opened(request, eid) as e:
         data = await dataset(request, e.dataset)
         first = e.step + 1
-        await offload(e.run, data, steps, TIME_BUDGET)
-        out = state(eid, e, history_from=first)
+        taken = await compute.run_steps(request, e, data, steps)
+        out = {**state(eid, e, history_from=first), "steps_taken": taken}
         if with_templates:
             out["templates"] = templates(e)
         return JSON(out)
@@ -122,7 +115,7 @@ async def step_experiment(eid: ExperimentId, request: Request,
 @router.post("/api/experiments", status_code=201, response_model=ExperimentPublic)
 async def create_experiment(body: ExperimentCreate, request: Request, owner: Owner):
     data = await dataset(request, body.dataset)
-    e = await offload(partial(Experiment.create, data, body.seed, **body.changes()))
+    e = await compute.create(request, data, body.seed, body.changes())
     eid = await request.app.state.experiments.create(e, owner)
     return JSON(state(eid, e), status_code=201)
 
@@ -147,7 +140,7 @@ async def reset_experiment(eid: ExperimentId, request: Request,
     """New initial parameters (from ``seed``), history cleared; the settings stay."""
     async with opened(request, eid) as e:
         data = await dataset(request, e.dataset)
-        await offload(e.reset, data, (body or ExperimentReset()).seed)
+        await compute.reset(request, e, data, (body or ExperimentReset()).seed)
         return JSON(state(eid, e))
 
 
@@ -165,7 +158,7 @@ async def evaluate_experiment(eid: ExperimentId, request: Request, split: Split 
     """Accuracy and confusion matrix on the validation or test split, and the first mistakes."""
     async with opened(request, eid, write=False) as e:
         data = await dataset(request, e.dataset)
-        return JSON(await offload(e.evaluate, data, split))
+        return JSON(await compute.evaluate(request, e, data, split))
 
 
 @router.get("/api/experiments/{eid}/templates", response_model=Templates)
@@ -208,4 +201,4 @@ async def experiment_gradient_check(eid: ExperimentId, request: Request,
         data = await dataset(request, e.dataset)
         snapshot = Experiment(e.dataset, e.W.copy(), e.b.copy(), e.settings, e.seed)
     seed = time.time_ns() if seed is None else seed
-    return JSON(await offload(snapshot.gradient_check, data, count, seed))
+    return JSON(await compute.gradient_check(request, snapshot, data, count, seed))

@@ -10,6 +10,7 @@ from app.api import responses
 from app.api.deps import Config, Detail, Owner, SessionId, Store
 from app.api.errors import ETAG_HEADER, PRECONDITION_FAILED, TOO_MANY_SESSIONS
 from app.api.etag import IfMatch, require, tagged
+from app.api.import_guard import CappedHistoryRoute
 from app.api.responses import JSON
 from app.core.trainer import Trainer
 from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate,
@@ -56,12 +57,15 @@ async def create_session(store: Store, config: Config, owner: Owner,
     return tagged(responses.state(sid, t), t.revision, status_code=201)
 
 
-@router.post("/import", status_code=201, response_model=SessionPublic, responses={201: STATE, **TOO_MANY_SESSIONS})
 async def import_session(body: SessionRecord, store: Store, config: Config, owner: Owner):
     """A new session from an exported record (settings, data, parameters, history and generator state)."""
     t = Trainer.from_record(body.model_dump(), max_points=config.max_points)
     sid = await store.create(t, owner)
     return tagged(responses.state(sid, t), t.revision, status_code=201)
+
+
+router.add_api_route("/import", import_session, methods=["POST"], status_code=201, response_model=SessionPublic,
+                     responses={201: STATE, **TOO_MANY_SESSIONS}, route_class_override=CappedHistoryRoute)
 
 
 @router.get("/{sid}/export", response_model=SessionRecord)

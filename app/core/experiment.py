@@ -136,13 +136,16 @@ class Experiment:
         self.settings, self.diverged = settings, False
 
     # --- optimization ---------------------------------------------------------------------------------------
-    def run(self, data, steps, budget=None, clock=time.perf_counter):
-        """Up to ``steps`` steps, stopping after ``budget`` seconds (at least one); returns how many were taken."""
+    def run(self, data, steps, budget=None, clock=time.perf_counter, stop=None, abort=None):
+        """Up to ``steps`` steps, stopping after ``budget`` seconds (at least one), or when ``stop()``, asked before
+        each step, says so; ``abort()`` may also drop a numerical step midway (see
+        :func:`~app.core.optimizers.run_steps`). Returns how many were taken; the experiment is consistent."""
         t0 = clock()
         problem, optimizer = self.problem(data), self.settings.optimizer
         ev = None if optimizer == "sgd" else problem.evaluate(self.W, self.b)  # sgd needs no full pass
         deadline = None if budget is None else t0 + budget
-        r = run_steps(problem, optimizer, self.W, self.b, ev, self.rng, steps, deadline, clock)
+        r = run_steps(problem, optimizer, self.W, self.b, ev, self.rng, steps, deadline, clock, stop=stop,
+                      abort=abort)
         taken = self.taken = len(r.losses)
         self.W, self.b, self.diverged, self.loss_evals = r.W, r.b, r.diverged, r.loss_evals
         if optimizer == "random_search":
@@ -184,12 +187,13 @@ class Experiment:
         scaled = (self.W - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(self.W.shape, 127.5)
         return np.rint(scaled).astype(np.uint8).reshape(self.classes, *SPECS[self.dataset].shape)
 
-    def gradient_check(self, data, count, seed):
+    def gradient_check(self, data, count, seed, stop=None):
         """The analytic gradient against centered differences at ``count`` random parameters, on the training
-        dev sample in float64 (as the assignment's ``grad_check_sparse`` on ``X_dev``)."""
+        dev sample in float64 (as the assignment's ``grad_check_sparse`` on ``X_dev``); ``stop()`` as
+        :func:`app.core.gradcheck.gradient_check`'s."""
         p = self.W.size + self.b.size
         indices = np.sort(np.random.default_rng(seed).choice(p, size=min(count, p), replace=False))
-        return gradcheck.gradient_check(self.problem(data, "dev"), self.W, self.b, indices)
+        return gradcheck.gradient_check(self.problem(data, "dev"), self.W, self.b, indices, stop)
 
     # --- records (the shared stores) ---------------------------------------------------------------------------
     def to_record(self):

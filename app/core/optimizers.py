@@ -20,10 +20,14 @@ Every step works for any input dimension D (``W`` is K×D). :func:`run_steps` re
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
+from app.core.chunks import Stopped, checkpoint
 from app.core.model import evaluate, total_loss
+
+ABORT_EVERY = 16  # parameters of a numerical gradient between two questions to ``abort()``
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,14 @@ def unpack(theta, classes):
     return theta[: dims * classes].reshape(classes, dims), theta[dims * classes :]
 
 
-def numerical_gradient(f, theta, h, indices=None):
+def numerical_gradient(f, theta, h, indices=None, abort=None):
     """Centered differences of the scalar function ``f`` at ``theta`` (restored afterwards), for every entry or
-    only those at ``indices`` (the others are left 0)."""
+    only those at ``indices`` (the others are left 0). ``abort()``, if given, is asked every ``ABORT_EVERY``
+    entries: true ends it with :class:`~app.core.chunks.Stopped` (``theta`` restored)."""
     grad = np.empty_like(theta) if indices is None else np.zeros_like(theta)
-    for i in range(theta.size) if indices is None else indices:
+    for n, i in enumerate(range(theta.size) if indices is None else indices):
+        if n % ABORT_EVERY == 0:
+            checkpoint(abort)
         old = theta[i]
         theta[i] = old + h
         up = f(theta)
@@ -99,10 +106,10 @@ def sgd(problem, W, b, ev, rng):
     return Step(W, b, problem.evaluate(W, b), 2, batch=np.sort(batch))
 
 
-def numerical(problem, W, b, ev, rng):
+def numerical(problem, W, b, ev, rng, abort=None):
     k = len(b)
     theta = pack(W, b)
-    grad = numerical_gradient(lambda t: problem.loss(*unpack(t, k)), theta, problem.h)
+    grad = numerical_gradient(lambda t: problem.loss(*unpack(t, k)), theta, problem.h, abort=abort)
     dW, db = unpack(grad, k)
     W, b = W - problem.step_size * dW, b - problem.step_size * db
     return Step(W, b, problem.evaluate(W, b), 2 * theta.size + 1)
@@ -136,17 +143,24 @@ class Run:
 
 
 def run_steps(problem, optimizer, W, b, ev, rng, steps, deadline=None, clock=time.perf_counter, stop=None,
-              on_step=None):
+              on_step=None, abort=None):
     """Up to ``steps`` steps of ``optimizer`` from ``W, b`` (``ev`` their evaluation; sgd without ``full_loss``
     needs none). Stops early at the last finite state if a step diverges, once ``clock()`` passes ``deadline``
-    (after at least one step), or when ``stop()``, asked before each step, says so (a client gone). Each step
-    taken is shown to ``on_step(W, ev, st)`` with the parameters it started from."""
+    (after at least one step), or when ``stop()``, asked before each step, says so (a budget spent, a client
+    gone). ``abort()`` is also asked within a numerical-gradient step (seconds long on images): true drops that
+    step, untaken (a client gone). Each step taken is shown to ``on_step(W, ev, st)`` with the parameters it
+    started from."""
     step_fn, losses, batch, cost, accepted, diverged = OPTIMIZERS[optimizer], [], None, 0, 0, False
+    if optimizer == "numerical" and abort is not None:
+        step_fn = partial(numerical, abort=abort)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below, not warned about
         for _ in range(steps):
             if stop is not None and stop():
                 break
-            st = step_fn(problem, W, b, ev, rng)
+            try:
+                st = step_fn(problem, W, b, ev, rng)
+            except Stopped:
+                break
             if not math.isfinite(st.ev.loss) or not (problem.full_loss or _finite(st.W, st.b)):
                 diverged = True
                 break

@@ -183,3 +183,23 @@ def test_null_for_a_field_of_an_edit_is_a_422_naming_it(client, session, field):
 def test_null_for_a_field_of_a_reset_is_a_422_naming_it(client, session, field):
     r = client.post(f"/api/sessions/{session['id']}/reset", json={field: None})
     assert r.status_code == 422 and r.json()["detail"][0]["msg"].split(":")[0] == field
+
+
+def test_a_history_far_over_its_cap_is_refused_before_the_body_is_validated(client):
+    """A million-entry history (2 MB) is refused by the import route's first check (app/api/import_guard.py),
+    with its message (the validation, which held the event loop ~300 ms, would say "List should have at most…",
+    and name the other fields missing); a body that cannot hold that many entries goes on as before."""
+    from app.api import import_guard
+
+    body = b'{"history": [' + b",".join([b"0"] * 1_000_000) + b'], "W": [[1, 2]]}'
+    assert import_guard.history_over_cap(body) == 1_000_000
+    r = client.post("/api/sessions/import", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"loc": ["body", "history"], "msg": f"history: must have at most {MAX_HISTORY:,} "
+                                   "entries", "type": "value_error"}]
+    assert import_guard.history_over_cap(b'{"history": [' + b",".join([b"0"] * MAX_HISTORY) + b"]}") is None
+    commas = b",".join([b"0"] * 200_000)
+    assert import_guard.history_over_cap(b"[" + commas + b"]") is None  # no history
+    assert import_guard.history_over_cap(b'{"test_history": [' + commas + b"]}") is None  # another key
+    assert import_guard.history_over_cap(b'{"x": "\\"history\\": [' + commas + b']"}') is None  # in a string
+    assert import_guard.history_over_cap(b'{"history" :\n [' + commas + b"]}") == 200_000

@@ -12,7 +12,8 @@ import app.core.trainer
 from app.config import Config, ConfigError, load_config
 from app.core.trainer import Trainer
 from app.main import create_app
-from app.redis_store import RedisStore, _history_change, _Loaded
+from app.redis_store import RedisStore
+from app.session_codec import Loaded, history_change
 from app.sessions import MemoryStore, SessionNotFound, StoreUnavailable
 from tests.conftest import free_port
 
@@ -185,17 +186,17 @@ def test_the_stored_record_is_compact(redis_client, redis_db):
 
 
 def test_history_writes_append_what_a_step_added_and_rewrite_after_a_reset():
-    loaded = _Loaded(b"", [5.0, 4.0, 3.0], history_start=10, history_base=8)
-    mode, chunk, base = _history_change(loaded, 10, [5.0, 4.0, 3.0, 2.5, 2.0])
+    loaded = Loaded(b"", [5.0, 4.0, 3.0], history_start=10, history_base=8)
+    mode, chunk, base = history_change(loaded, 10, [5.0, 4.0, 3.0, 2.5, 2.0])
     assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("append", [2.5, 2.0], 8)
-    mode, chunk, base = _history_change(loaded, 11, [4.0, 3.0, 2.5])  # trimmed at the front, grown at the end
+    mode, chunk, base = history_change(loaded, 11, [4.0, 3.0, 2.5])  # trimmed at the front, grown at the end
     assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("append", [2.5], 8)
-    mode, chunk, base = _history_change(loaded, 0, [6.0])  # a reset
+    mode, chunk, base = history_change(loaded, 0, [6.0])  # a reset
     assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("set", [6.0], 0)
-    mode, chunk, base = _history_change(loaded, 10, [5.0, 4.0, 9.0, 1.0])  # not a continuation
+    mode, chunk, base = history_change(loaded, 10, [5.0, 4.0, 9.0, 1.0])  # not a continuation
     assert (mode, np.frombuffer(chunk, "<f8").tolist(), base) == ("set", [5.0, 4.0, 9.0, 1.0], 10)
-    far = _Loaded(b"", [1.0], history_start=5000, history_base=0)  # the dead front outgrew the live history
-    assert _history_change(far, 5000, [1.0, 0.5])[0] == "set"
+    far = Loaded(b"", [1.0], history_start=5000, history_base=0)  # the dead front outgrew the live history
+    assert history_change(far, 5000, [1.0, 0.5])[0] == "set"
 
 
 def test_a_trimmed_history_survives_each_store(config, monkeypatch):
