@@ -8,7 +8,8 @@ import { Curves } from "./curves.js";
 import { confusionFigure } from "./imageplots.js";
 import { ImageGrid, TemplateGrid, drawGradCheck } from "./pictures.js";
 import { Player } from "./player.js";
-import { ExperimentView, OPTIMIZERS, Results, pct } from "./imagestate.js";
+import { ExperimentView, OPTIMIZERS, Results, lastStepOptimizer, pct } from "./imagestate.js";
+import { OPTIMIZER_NAMES } from "./plots.js";
 
 const $ = (id) => document.getElementById(id);
 const setText = (el, text) => {
@@ -163,7 +164,7 @@ class ImagesApp {
       if (id !== this.id) return;
       this.evaluation = evaluation;
       this.batch = batch;
-      this.results.noteAccuracy(this.view.state.optimizer, evaluation.accuracy, this.view.state.step);
+      this.results.noteAccuracy(lastStepOptimizer(this.view.state), evaluation.accuracy, this.view.state.step);
       this.drawResults();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) this.say(err.message, "error");
@@ -216,11 +217,13 @@ class ImagesApp {
     sync($("loss-type"), state.loss_type);
     sync($("optimizer"), state.optimizer);
     for (const [field, id] of Object.entries(FIELDS)) sync($(id), state[field]);
-    if (!state.taken) {
+    const by = lastStepOptimizer(state);
+    if (!by) {
       setText($("cost"), `Cost of the last step: —  (P = ${state.parameters.toLocaleString("en")} parameters)`);
     } else {
       const ms = 1000 * state.step_seconds;
-      setText($("cost"), `Cost of the last step: ${state.loss_evals.toLocaleString("en")} loss evaluation${state.loss_evals > 1 ? "s" : ""}, ` +
+      const other = by === state.optimizer ? "" : ` (${OPTIMIZER_NAMES[by]})`; // not the one chosen now
+      setText($("cost"), `Cost of the last step${other}: ${state.loss_evals.toLocaleString("en")} loss evaluation${state.loss_evals > 1 ? "s" : ""}, ` +
         `${ms.toFixed(ms < 10 ? 2 : 0)} ms (P = ${state.parameters.toLocaleString("en")} parameters)`);
     }
   }
