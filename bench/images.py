@@ -125,7 +125,7 @@ def server_memory(count, steps):
 
 # Wraps the page's drawing methods and fetch to time them: {name: [calls, total ms]}, and long tasks.
 MEASURE = """() => {
-  const app = window.app, spent = (window.spent = { longtasks: [0, 0] });
+  const app = window.app, spent = (window.spent = { "long tasks (over 50 ms)": [0, 0] });
   const time = (obj, method, name) => {
     const original = obj[method].bind(obj);
     spent[name] = [0, 0];
@@ -134,9 +134,9 @@ MEASURE = """() => {
       try { return original(...args); } finally { spent[name][0]++; spent[name][1] += performance.now() - t0; }
     };
   };
-  time(app, "render", "render (templates, texts, curves when due)");
+  time(app, "render", "render: templates, texts, curves when due");
   time(app.templates, "draw", "templates");
-  time(app.curves, "draw", "loss and accuracy curves");
+  time(app.curves, "draw", "curves (loss, accuracy)");
   time(app, "drawResults", "results (heatmap, grid)");
   time(app.grid, "draw", "test-image grid");
   const fetched = window.fetch;
@@ -148,7 +148,7 @@ MEASURE = """() => {
     return answer;
   };
   new PerformanceObserver((list) => {
-    for (const task of list.getEntries()) { spent.longtasks[0]++; spent.longtasks[1] += task.duration; }
+    for (const task of list.getEntries()) { spent["long tasks (over 50 ms)"][0]++; spent["long tasks (over 50 ms)"][1] += task.duration; }
   }).observe({ entryTypes: ["longtask"] });
 }"""
 
@@ -180,7 +180,7 @@ def page_fps(duration):
     figure("templates redrawn while training on digits (10 steps/update)", fps, "/s", 20, at_least=True,
            info=f"{steps:.0f} steps/s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for name, (calls, ms) in spent.items():  # the main thread's time per second of training, by what spent it
-        figure(f"  {name}: ms per second", ms / duration, "ms",
+        figure(f"  {name}", ms / duration, "ms/s",
                info=f"{calls / duration:.1f} a second, {ms / max(calls, 1):.1f} ms each")
 
 
