@@ -7,7 +7,9 @@ The step times are measured in this process with BLAS on one thread, as the serv
   random-search try there, for the lecture's comparison.
 * Memory: the server's RSS before and after 50 digits experiments of 3,000 steps each (≤ 50 MB), and what one
   experiment holds at its caps (20,000 losses, 1,000 accuracy points), traced in this process.
-* The page: templates redrawn per second while training on the digits in headless Chromium (≥ 20).
+* The page: templates redrawn per second while training on the digits in headless Chromium (≥ 20), and where
+  the page's main thread spends its time meanwhile: each view's drawing (measured by wrapping its draw method),
+  the step requests' round trip, and tasks over 50 ms.
 
     .venv/bin/python bench/images.py [--quick]
 """
@@ -35,7 +37,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def step_times():
+def step_times(quick=False):
     heading("13. Image experiments: one step")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((49_000, 3072), dtype=np.float32)
@@ -49,8 +51,10 @@ def step_times():
         state["W"], state["b"] = r.W, r.b
 
     sgd_step()
-    figure("minibatch SGD step, batch 256, 49,000 × 3,072 (best)", 1000 * best_of(sgd_step, repeat=50), "ms", 5)
-    figure("  same, median of 51", 1000 * median_of(sgd_step, repeat=51), "ms")
+    figure("minibatch SGD step, batch 256, 49,000 × 3,072 (best)", 1000 * best_of(sgd_step, repeat=20 if quick else 50),
+           "ms", 5)
+    figure("  same, median of 21" if quick else "  same, median of 51",
+           1000 * median_of(sgd_step, repeat=21 if quick else 51), "ms")
     del X, cifar
 
     digits = images.get("digits")
@@ -119,6 +123,36 @@ def server_memory(count, steps):
            info=f"× {count} = {count * held / 2**20:.0f} MB")
 
 
+# Wraps the page's drawing methods and fetch to time them: {name: [calls, total ms]}, and long tasks.
+MEASURE = """() => {
+  const app = window.app, spent = (window.spent = { "long tasks (over 50 ms)": [0, 0] });
+  const time = (obj, method, name) => {
+    const original = obj[method].bind(obj);
+    spent[name] = [0, 0];
+    obj[method] = (...args) => {
+      const t0 = performance.now();
+      try { return original(...args); } finally { spent[name][0]++; spent[name][1] += performance.now() - t0; }
+    };
+  };
+  time(app, "render", "render: templates, texts, curves when due");
+  time(app.templates, "draw", "templates");
+  time(app.curves, "draw", "curves (loss, accuracy)");
+  time(app, "drawResults", "results (heatmap, grid)");
+  time(app.grid, "draw", "test-image grid");
+  const fetched = window.fetch;
+  spent["step round trip"] = [0, 0];
+  window.fetch = async (...args) => {
+    const t0 = performance.now();
+    const answer = await fetched(...args);
+    if (String(args[0]).includes("/step")) { spent["step round trip"][0]++; spent["step round trip"][1] += performance.now() - t0; }
+    return answer;
+  };
+  new PerformanceObserver((list) => {
+    for (const task of list.getEntries()) { spent["long tasks (over 50 ms)"][0]++; spent["long tasks (over 50 ms)"][1] += task.duration; }
+  }).observe({ entryTypes: ["longtask"] });
+}"""
+
+
 def page_fps(duration):
     from playwright.sync_api import sync_playwright
 
@@ -130,27 +164,32 @@ def page_fps(duration):
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url + "/images")
         page.wait_for_function("() => window.app && window.app.frames > 0", timeout=60_000)
+        page.evaluate(MEASURE)
         page.click("#btn-run")
         page.wait_for_timeout(1000)  # warm up
-        fps, steps = page.evaluate(
+        fps, steps, spent = page.evaluate(
             """async (duration) => {
               const app = window.app, f0 = app.frames, s0 = app.view.state.step, t0 = performance.now();
+              for (const v of Object.values(window.spent)) v.fill(0);
               await new Promise((resolve) => setTimeout(resolve, duration * 1000));
               const seconds = (performance.now() - t0) / 1000;
-              return [(app.frames - f0) / seconds, (app.view.state.step - s0) / seconds];
+              return [(app.frames - f0) / seconds, (app.view.state.step - s0) / seconds, window.spent];
             }""", duration)
         page.click("#btn-stop")
         browser.close()
     figure("templates redrawn while training on digits (10 steps/update)", fps, "/s", 20, at_least=True,
            info=f"{steps:.0f} steps/s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for name, (calls, ms) in spent.items():  # the main thread's time per second of training, by what spent it
+        figure(f"  {name}", ms / duration, "ms/s",
+               info=f"{calls / duration:.1f} a second, {ms / max(calls, 1):.1f} ms each")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10 experiments of 1,000 steps for the memory figure")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, 10 experiments of 1,000 steps for the memory figure")
     args = parser.parse_args(argv)
     one_blas_thread()  # as the server computes (see app.main.one_blas_thread)
-    step_times()
+    step_times(args.quick)
     server_memory(10 if args.quick else 50, 1000 if args.quick else 3000)
     page_fps(5.0)
 

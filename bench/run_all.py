@@ -1,4 +1,5 @@
-"""Every benchmark of the speed issue, one after another; each figure printed beside its target.
+"""Every benchmark of the speed issue and of the image experiments (issue 13), one after another; each figure
+printed beside its target.
 
     make bench        # or: .venv/bin/python bench/run_all.py [--quick]
 
@@ -15,6 +16,7 @@ import numpy
 import animation
 import common
 import compute
+import images
 import large_http
 import memory
 import profile_step
@@ -23,7 +25,7 @@ import step_latency
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer HTTP rounds (a rough check)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough check)")
     args = parser.parse_args(argv)
     print(f"Python {platform.python_version()}, NumPy {numpy.__version__}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -33,6 +35,7 @@ def main(argv=None):
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
     animation.main()
+    images.main(["--quick"] if args.quick else [])  # last: it sets BLAS to one thread for this process
 
     scored = [r for r in common.RESULTS if r[4] is not None]
     missed = [r for r in scored if not r[4]]

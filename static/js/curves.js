@@ -4,7 +4,8 @@
 import { accuracyAxesFigure, accuracyFigure } from "./imageplots.js";
 import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 
-const EVERY = 2; // the curves take at most a third of the drawing time: the templates come first
+const EVERY = 3; // the curves take at most a quarter of the drawing time: the templates come first
+const MIN_MS = 250; // and are redrawn at most four times a second: enough to watch a curve fall
 
 function layered(axesDiv, dataDiv, figure, axesFigure, last) {
   const key = JSON.stringify(figure.ranges);
@@ -24,11 +25,11 @@ export class Curves {
     this.cost = 0;
   }
 
-  // Plotly redraws cost far more than the templates' canvases: on a busy machine the curves wait until twice
-  // the time their last redraw took has passed, and the templates keep their frame rate.
+  // Plotly redraws cost far more than the templates' canvases: the curves wait until three times the time their last
+  // redraw took (and at least MIN_MS) has passed, and the templates keep their frame rate on a busy machine.
   drawSoon(view) {
     clearTimeout(this.timer);
-    const wait = this.at + EVERY * this.cost - performance.now();
+    const wait = this.at + Math.max(EVERY * this.cost, MIN_MS) - performance.now();
     if (wait <= 0) this.draw(view);
     else this.timer = setTimeout(() => this.draw(view), wait);
   }

@@ -3,15 +3,20 @@
 
 import { ApiError, SerialQueue } from "./api.js";
 import { experiments } from "./experiments.js";
+import { RenderScheduler } from "./frames.js";
 import { Curves } from "./curves.js";
 import { confusionFigure } from "./imageplots.js";
 import { ImageGrid, TemplateGrid, drawGradCheck } from "./pictures.js";
 import { Player } from "./player.js";
-import { ExperimentView, OPTIMIZERS, Results, pct } from "./imagestate.js";
+import { ExperimentView, OPTIMIZERS, Results, lastStepOptimizer, pct } from "./imagestate.js";
+import { OPTIMIZER_NAMES } from "./plots.js";
 
 const $ = (id) => document.getElementById(id);
+const setText = (el, text) => {
+  if (el.textContent !== text) el.textContent = text; // an unchanged text costs no layout
+};
 const SHOWN = 24; // test images in the grid
-const REFRESH_MS = 1000; // confusion matrix and test images while running
+const REFRESH_MS = 2000; // confusion matrix and test images while running: far less often than the templates
 const AUTO_SECONDS = 0.03; // "auto" steps per update: about this much server time
 const FIELDS = { step_size: "step-size", reg: "reg", batch_size: "batch-size", search_scale: "search-scale" };
 
@@ -25,11 +30,11 @@ class ImagesApp {
       legend: $("loss-legend"), logY: $("log-y"),
     });
     this.results = new Results(); // what each optimizer reached here, for the lecture's table
-    this.renderPending = false;
+    this.frame = new RenderScheduler(() => this.render());
     this.refreshing = false;
     this.player = new Player({
       step: (n) => this.act((id) => experiments.step(id, n, true)),
-      draw: () => this.flush(),
+      draw: () => this.frame.flush(),
       onChange: (running) => {
         $("btn-run").disabled = running;
         $("btn-stop").disabled = !running;
@@ -65,7 +70,7 @@ class ImagesApp {
     $("dataset").value = state.dataset;
     if (!this.datasets[state.dataset]?.n_train) await this.listDatasets(); // its sizes are known now
     this.showHint();
-    this.scheduleRender();
+    this.frame.schedule();
     await this.refreshResults();
   }
 
@@ -113,7 +118,7 @@ class ImagesApp {
         if (state.diverged) this.say("Diverged: lower the step size or reset.", "error");
         else if ($("status").classList.contains("error")) this.say("");
         this.results.noteStep(state);
-        this.scheduleRender();
+        this.frame.schedule();
         return state;
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) {
@@ -135,7 +140,7 @@ class ImagesApp {
       input.setAttribute("aria-describedby", "field-error");
       $("field-error").textContent = err.message;
       input.focus();
-      this.scheduleRender(); // put the control back to the experiment's value
+      this.frame.schedule(); // put the control back to the experiment's value
     } else this.say(err.message, "error");
   }
 
@@ -159,7 +164,7 @@ class ImagesApp {
       if (id !== this.id) return;
       this.evaluation = evaluation;
       this.batch = batch;
-      this.results.noteAccuracy(this.view.state.optimizer, evaluation.accuracy, this.view.state.step);
+      this.results.noteAccuracy(lastStepOptimizer(this.view.state), evaluation.accuracy, this.view.state.step);
       this.drawResults();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) this.say(err.message, "error");
@@ -169,51 +174,38 @@ class ImagesApp {
   }
 
   // --- drawing -------------------------------------------------------------------------------------------------
-  scheduleRender() {
-    this.dirty = true;
-    if (this.renderPending) return;
-    this.renderPending = true;
-    requestAnimationFrame(() => {
-      this.renderPending = false;
-      this.flush();
-    });
-  }
-
-  flush() {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.render();
-  }
-
+  // Each part only when what it shows changed: a step answer brings new templates, a settings change does not.
   render() {
     const { state } = this.view;
-    if (state.templates) this.templates.draw(state.templates, state.classes);
+    if (state.templates && state.templates !== this.templates.shown) this.templates.draw(state.templates, state.classes);
     this.curves.drawSoon(this.view);
-    $("step-count").textContent = String(state.step);
-    $("loss").textContent = state.loss.toPrecision(4) + (state.optimizer === "sgd" ? " (batch)" : "");
-    $("train-accuracy").textContent = pct(state.train_accuracy);
-    $("val-accuracy").textContent = pct(state.val_accuracy);
+    setText($("step-count"), String(state.step));
+    setText($("loss"), state.loss.toPrecision(4) + (state.optimizer === "sgd" ? " (batch)" : ""));
+    setText($("train-accuracy"), pct(state.train_accuracy));
+    setText($("val-accuracy"), pct(state.val_accuracy));
     this.syncControls(state);
     this.drawLecture();
   }
 
+  // Late in a run most refreshes change nothing: the heatmap (Plotly's costliest redraw here) and the grid are
+  // redrawn only when their numbers changed.
   drawResults() {
     const { classes } = this.view.state;
-    $("test-accuracy").textContent = pct(this.evaluation.accuracy);
-    const fig = confusionFigure(this.evaluation, classes);
-    Plotly.react($("confusion"), fig.data, fig.layout, { displayModeBar: false, responsive: true });
-    $("confusion").setAttribute("aria-label", `Confusion matrix of the ${this.evaluation.n} test images: ` +
-      `${this.evaluation.mistake_count} classified wrongly`);
-    if (this.batch) this.grid.draw(this.batch, classes);
-    else $("image-grid").replaceChildren();
+    setText($("test-accuracy"), pct(this.evaluation.accuracy));
+    const key = JSON.stringify([this.evaluation.confusion, classes]);
+    if (key !== this.confusionKey) {
+      this.confusionKey = key;
+      const fig = confusionFigure(this.evaluation, classes);
+      Plotly.react($("confusion"), fig.data, fig.layout, { displayModeBar: false, responsive: true });
+      $("confusion").setAttribute("aria-label", `Confusion matrix of the ${this.evaluation.n} test images: ` +
+        `${this.evaluation.mistake_count} classified wrongly`);
+    }
+    this.grid.draw(this.batch, classes);
     this.drawLecture();
   }
 
   drawLecture() {
-    for (const opt of OPTIMIZERS) {
-      const text = this.results.text(opt, this.view.state.dataset) ?? "run it to see";
-      if ($(`ours-${opt}`).textContent !== text) $(`ours-${opt}`).textContent = text;
-    }
+    for (const opt of OPTIMIZERS) setText($(`ours-${opt}`), this.results.text(opt, this.view.state.dataset) ?? "run it to see");
   }
 
   syncControls(state) {
@@ -225,12 +217,14 @@ class ImagesApp {
     sync($("loss-type"), state.loss_type);
     sync($("optimizer"), state.optimizer);
     for (const [field, id] of Object.entries(FIELDS)) sync($(id), state[field]);
-    if (!state.taken) {
-      $("cost").textContent = `Cost of the last step: —  (P = ${state.parameters.toLocaleString("en")} parameters)`;
+    const by = lastStepOptimizer(state);
+    if (!by) {
+      setText($("cost"), `Cost of the last step: —  (P = ${state.parameters.toLocaleString("en")} parameters)`);
     } else {
       const ms = 1000 * state.step_seconds;
-      $("cost").textContent = `Cost of the last step: ${state.loss_evals.toLocaleString("en")} loss evaluation${state.loss_evals > 1 ? "s" : ""}, ` +
-        `${ms.toFixed(ms < 10 ? 2 : 0)} ms (P = ${state.parameters.toLocaleString("en")} parameters)`;
+      const other = by === state.optimizer ? "" : ` (${OPTIMIZER_NAMES[by]})`; // not the one chosen now
+      setText($("cost"), `Cost of the last step${other}: ${state.loss_evals.toLocaleString("en")} loss evaluation${state.loss_evals > 1 ? "s" : ""}, ` +
+        `${ms.toFixed(ms < 10 ? 2 : 0)} ms (P = ${state.parameters.toLocaleString("en")} parameters)`);
     }
   }
 
@@ -265,7 +259,7 @@ class ImagesApp {
       this.results.clear();
       this.act((id) => experiments.reset(id), null, { replace: true }).then(() => this.refreshResults());
     });
-    $("log-y").addEventListener("change", () => this.scheduleRender());
+    $("log-y").addEventListener("change", () => this.frame.schedule());
     $("mistakes-only").addEventListener("change", () => this.refreshResults());
     $("btn-gradcheck").addEventListener("click", async () => {
       $("btn-gradcheck").disabled = true;

@@ -3,6 +3,13 @@
 
 export const OPTIMIZERS = ["random_search", "numerical", "gd", "sgd"];
 
+// The optimizer that took the last step (null before any): the state's cost figures are that step's, while its
+// `optimizer` is the one chosen now, which may not have stepped yet. Each segment starts where one was chosen.
+export function lastStepOptimizer(state) {
+  if (!state.taken || !state.step) return null;
+  return state.segments.filter((seg) => seg.start < state.step).at(-1)?.optimizer ?? null;
+}
+
 // The latest state, the whole loss history and every accuracy point.
 export class ExperimentView {
   constructor(state) {
@@ -37,12 +44,13 @@ export class Results {
   }
 
   noteStep(state) {
-    if (!state.taken) return;
-    Object.assign((this.by[state.optimizer] ??= {}), { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
+    const optimizer = lastStepOptimizer(state);
+    if (!optimizer) return;
+    Object.assign((this.by[optimizer] ??= {}), { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
   }
 
   noteAccuracy(optimizer, accuracy, step) {
-    if (step > 0) Object.assign((this.by[optimizer] ??= {}), { accuracy, step });
+    if (step > 0 && optimizer) Object.assign((this.by[optimizer] ??= {}), { accuracy, step });
   }
 
   // The "Here" cell of the lecture table, or null before the optimizer has run.

@@ -9,6 +9,7 @@ import { GradCheckPanel, SurfacePanel } from "./lab.js";
 import { Messages } from "./messages.js";
 import { palette } from "./palette.js";
 import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
+import { RenderScheduler } from "./frames.js";
 import { Player } from "./player.js";
 import { View, parseHash, readViewOptions, writeViewOptions } from "./state.js";
 import { DataTable } from "./table.js";
@@ -29,7 +30,7 @@ class App {
   constructor() {
     this.queue = new SerialQueue();
     this.frames = 0; // drawn so far (the animation benchmark counts them)
-    this.renderPending = false;
+    this.frame = new RenderScheduler(() => this.render());
     this.regionsDiv = $("regions");
     this.curveDiv = $("loss-curve");
     this.messages = new Messages($("toast"));
@@ -82,8 +83,7 @@ class App {
     if (remember) writeViewOptions(options);
     if (!this.view) return;
     this.axesFont = null; // redraw the axes layers in the new size
-    this.dirty = true;
-    this.flush();
+    this.frame.now();
     for (const div of [$("regions-axes"), this.regionsDiv, $("loss-axes"), this.curveDiv]) if (div.data) Plotly.Plots.resize(div);
   }
 
@@ -170,19 +170,11 @@ class App {
   // --- rendering -----------------------------------------------------------------------------------------------
   // Draw at the next animation frame, unless something draws sooner (flush).
   scheduleRender() {
-    this.dirty = true;
-    if (this.renderPending) return;
-    this.renderPending = true;
-    requestAnimationFrame(() => {
-      this.renderPending = false;
-      this.flush();
-    });
+    this.frame.schedule();
   }
 
   flush() {
-    if (!this.dirty) return;
-    this.dirty = false;
-    this.render();
+    this.frame.flush();
   }
 
   drawRegions(state) {

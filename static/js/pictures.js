@@ -62,17 +62,27 @@ export class TemplateGrid {
       this.root.replaceChildren(...made.map((m) => m.fig));
     }
     templates.images.forEach((image, k) => paint(this.canvases[k], image));
+    this.shown = templates;
     this.drawn++;
   }
 }
 
 // Test images with "true → predicted" under each; a mistake is marked by a dashed frame and ✗, not colour alone.
+// Rebuilt only when the images shown or their predictions changed (null: none to show).
 export class ImageGrid {
   constructor(root) {
     this.root = root;
+    this.key = null;
   }
 
   draw(batch, classes) {
+    const key = batch ? JSON.stringify([batch.indices, batch.predicted, classes]) : "";
+    if (key === this.key) return;
+    this.key = key;
+    if (!batch) {
+      this.root.replaceChildren();
+      return;
+    }
     const figures = batch.indices.map((index, i) => {
       const label = classes[batch.labels[i]];
       const predicted = classes[batch.predicted[i]];

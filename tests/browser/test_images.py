@@ -73,9 +73,13 @@ def test_step_reset_and_the_cost_of_each_optimizer(lab, live_server):
     expect(lab.locator("#cost")).to_contain_text("1 loss evaluation,")
     lab.select_option("#optimizer", "numerical")
     lab.wait_for_function("() => window.app.view.state.optimizer === 'numerical'")
+    # before its first step, the cost shown is gradient descent's, and named so; the lecture table waits
+    expect(lab.locator("#cost")).to_contain_text("Cost of the last step (gradient descent): 1 loss evaluation,")
+    expect(lab.locator("#ours-numerical")).to_have_text("run it to see")
+    expect(lab.locator("#ours-gd")).to_contain_text("1 loss evaluation,")
     lab.click("#btn-step")
     expect(lab.locator("#step-count")).to_have_text("2")
-    expect(lab.locator("#cost")).to_contain_text("1,301 loss evaluations")  # 2·P + 1 with P = 10·65
+    expect(lab.locator("#cost")).to_contain_text("Cost of the last step: 1,301 loss evaluations")  # 2·P + 1, P = 10·65
     expect(lab.locator("#ours-numerical")).to_contain_text("1,301 loss evaluations")
     lab.select_option("#optimizer", "random_search")
     lab.wait_for_function("() => window.app.view.state.optimizer === 'random_search'")
@@ -164,3 +168,68 @@ def test_cifar10_from_a_folder_in_colour_and_its_numerical_gradient_refused(page
     expect(page.locator("#field-error")).to_contain_text("61,461 loss evaluations")
     assert page.input_value("#optimizer") == "sgd"  # what the experiment still uses
     assert [c for c in console if "422" not in c] == []
+
+
+def test_templates_and_mistakes_are_named_for_a_screen_reader(lab):
+    labels = lab.eval_on_selector_all("#templates canvas", "(cs) => cs.map((c) => [c.getAttribute('role'), c.ariaLabel])")
+    assert labels == [["img", f"weight template of class {k}"] for k in range(10)]
+    lab.click("#btn-step")
+    expect(lab.locator("#step-count")).to_have_text("1")
+    lab.check("#mistakes-only")
+    lab.wait_for_function("() => document.querySelectorAll('#image-grid figure').length > 0 && "
+                          "[...document.querySelectorAll('#image-grid figure')].every((f) => f.classList.contains('wrong'))")
+    wrong = lab.eval_on_selector_all("#image-grid figure", """(fs) => fs.map((f) => [
+      f.querySelector('figcaption').textContent, f.querySelector('canvas').ariaLabel,
+      getComputedStyle(f.querySelector('canvas')).borderTopStyle])""")
+    mistakes = httpx.get(f"{lab.url.rsplit('/', 1)[0]}/api/experiments/{lab.evaluate('window.app.id')}/evaluate",
+                         params={"split": "test"}).json()["mistakes"]
+    assert len(wrong) == min(len(mistakes), 24)
+    for (caption, spoken, border), m in zip(wrong, mistakes):  # a ✗, words and a dashed frame, not colour alone
+        assert caption == f"✗ {m['predicted']} (is {m['label']})"
+        assert spoken == f"test image {m['index']}: a {m['label']}, classified as {m['predicted']}, wrong"
+        assert border == "dashed"
+
+
+def test_a_settings_change_repaints_no_template(lab):
+    lab.click("#btn-step")
+    expect(lab.locator("#step-count")).to_have_text("1")
+    lab.wait_for_timeout(300)
+    frames = lab.evaluate("window.app.frames")
+    lab.fill("#reg", "0.01")
+    lab.locator("#reg").blur()
+    lab.wait_for_function("() => window.app.view.state.reg === 0.01")
+    lab.wait_for_timeout(300)
+    assert lab.evaluate("window.app.frames") == frames  # the same W: its pictures stay as they are
+    lab.click("#btn-step")
+    expect(lab.locator("#step-count")).to_have_text("2")
+    lab.wait_for_function(f"() => window.app.frames === {frames + 1}")
+
+
+def run_until_trained(page):
+    page.click("#btn-run")
+    page.wait_for_function("() => window.app.view.state.step >= 300", timeout=60_000)
+    page.click("#btn-stop")
+    expect(page.locator("#btn-run")).to_be_enabled()
+
+
+def gradient_checked(page):
+    page.click("#btn-gradcheck")
+    expect(page.locator("#gradcheck-table tbody tr")).to_have_count(20, timeout=20_000)
+
+
+AUDITED = {
+    "default": lambda page: None,
+    "trained, mistakes only": lambda page: (run_until_trained(page), page.check("#mistakes-only")),
+    "gradient checked": gradient_checked,
+}
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["1280", "phone"])
+@pytest.mark.parametrize("state", list(AUDITED))
+def test_no_serious_or_critical_accessibility_violations(lab, state, viewport):
+    from tests.browser.test_accessibility import serious
+
+    lab.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    AUDITED[state](lab)
+    lab.wait_for_timeout(500)
+    assert serious(lab) == []
