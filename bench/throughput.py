@@ -7,10 +7,14 @@ Prints, for each round, the total and per-client steps/s, the latency p50/p99 an
 request (utime + stime from /proc/<pid>/stat, before and after the round, ÷ the requests wrk completed): on a
 shared, loaded machine that last figure is the robust one (others' programs lengthen wall time, not our CPU
 time), and 1 s ÷ it is the throughput one idle core could give. Then the same for ``GET /api/health`` (the
-floor: what uvicorn, the middleware and routing cost without a session or a step).
+app's floor: uvicorn, the middleware and the routing without a session or a step), and for a do-nothing ASGI
+app under plain uvicorn (httptools, uvloop): the floor of the server and the kernel alone.
+
+``--root DIR`` serves another checkout of the project (``git archive <commit> | tar -x -C DIR``) with this
+benchmark, for a before/after comparison under the same conditions.
 
     .venv/bin/python bench/throughput.py [--clients 100] [--seconds 10] [--rounds 3] [--detail full|summary]
-        [--server-core 0] [--client-core 1]
+        [--server-core 0] [--client-core 1] [--root DIR] [--skip-health] [--skip-bare]
 """
 
 import argparse
@@ -38,11 +42,26 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime: fields 14 and 15 of stat(5)
 
 
-def start_server(core, port):
-    """The CLI's server on ``core``; a context manager yielding the process (its pid is the server's)."""
-    cmd = ["taskset", "-c", str(core), PYTHON, "-m", "app", "--port", str(port), "--log-level", "warning"]
+def start_server(core, port, root=ROOT, bare=False):
+    """The CLI's server (``python -m app`` in ``root``, which imports that checkout's app), or with ``bare`` a
+    do-nothing ASGI app under plain uvicorn, on ``core``; a context manager yielding the process."""
+    if bare:
+        cmd = [PYTHON, "-m", "uvicorn", "throughput:bare_app", "--app-dir", str(Path(__file__).parent), "--port",
+               str(port), "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+    else:
+        cmd = [PYTHON, "-m", "app", "--port", str(port), "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
-    return process(cmd, lambda: httpx.get(f"{url}/api/health").status_code == 200, "the server", cwd=ROOT)
+    return process(["taskset", "-c", str(core), *cmd], lambda: httpx.get(f"{url}/api/health").status_code == 200,
+                   "the server", cwd=root)
+
+
+async def bare_app(scope, receive, send):
+    """The floor: answers every request with the health check's bytes, and nothing else."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"15")]})
+    await send({"type": "http.response.body", "body": b'{"status":"ok"}'})
 
 
 def run_wrk(url, clients, seconds, core, ids_file, mode, detail):
@@ -96,13 +115,17 @@ def main(argv=None):
                         help="the step responses' detail (default: full, as the page asks on small data)")
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--client-core", type=int, default=1)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to serve (default: this one)")
     parser.add_argument("--skip-health", action="store_true")
+    parser.add_argument("--skip-bare", action="store_true")
     args = parser.parse_args(argv)
     url = f"http://127.0.0.1:{free_port()}"
-    print(f"server on core {args.server_core}, wrk on core {args.client_core}; {args.clients} clients, "
-          f"{args.rounds} rounds of {args.seconds} s; step detail={args.detail}; load average {os.getloadavg()}")
+    print(f"server ({args.root}) on core {args.server_core}, wrk on core {args.client_core}; {args.clients} "
+          f"clients, {args.rounds} rounds of {args.seconds} s; step detail={args.detail}; load average "
+          f"{os.getloadavg()}")
     clean = True
-    with start_server(args.server_core, url.rsplit(":", 1)[1]) as proc, tempfile.NamedTemporaryFile("w") as ids:
+    with start_server(args.server_core, url.rsplit(":", 1)[1], args.root) as proc, \
+            tempfile.NamedTemporaryFile("w") as ids:
         with httpx.Client(base_url=url) as http:
             for _ in range(args.clients):
                 r = http.post("/api/sessions")
@@ -117,6 +140,11 @@ def main(argv=None):
             heading("GET /api/health (the floor: HTTP, middleware and routing only)")
             clean &= report("health", [measure(proc.pid, url, args, ids.name, "health")
                                        for _ in range(args.rounds)])
+    if not args.skip_bare:
+        url = f"http://127.0.0.1:{free_port()}"
+        with start_server(args.server_core, url.rsplit(":", 1)[1], bare=True) as proc:
+            heading("a do-nothing ASGI app under plain uvicorn (the floor of uvicorn and the kernel)")
+            clean &= report("bare ASGI", [measure(proc.pid, url, args, "-", "health") for _ in range(args.rounds)])
     if not clean:
         print("some requests failed (non-200 answers or socket errors): see the rounds above")
     return 0 if clean else 1
