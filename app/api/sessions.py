@@ -12,9 +12,9 @@ from app.api.errors import ETAG_HEADER, PRECONDITION_FAILED, TOO_MANY_SESSIONS
 from app.api.etag import IfMatch, require, tagged
 from app.api.responses import JSON
 from app.core.trainer import Trainer
-from app.sessions import check_id
 from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate,
                          StepRequest)
+from app.sessions import check_id
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 STATE = {"headers": ETAG_HEADER}  # documents the ETag of every state response
