@@ -14,6 +14,8 @@ DOCS_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'se
     "img-src 'self' data:; frame-ancestors 'none'"
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
           (b"x-frame-options", b"DENY")]
+PAGE_HEADERS = COMMON + [(b"content-security-policy", PAGE_CSP.encode())]
+DOCS_HEADERS = COMMON + [(b"content-security-policy", DOCS_CSP.encode())]
 
 
 class SecurityHeaders:
@@ -23,8 +25,7 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        csp = DOCS_CSP if scope["path"] in ("/docs", "/redoc") else PAGE_CSP
-        extra = COMMON + [(b"content-security-policy", csp.encode())]
+        extra = DOCS_HEADERS if scope["path"] in ("/docs", "/redoc") else PAGE_HEADERS
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -15,6 +15,7 @@ from app.api.responses import JSON
 from app.core.trainer import Trainer
 from app.schemas import (ResetRequest, RestoreRequest, SessionCreate, SessionPublic, SessionRecord, SessionUpdate,
                          StepRequest)
+from app.sessions import check_id
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 STATE = {"headers": ETAG_HEADER}  # documents the ETag of every state response
@@ -34,13 +35,21 @@ def parse_step(body):
         raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_input=False)])
 
 
-# Registered first: routes are matched in order, and this is the route the repeated update hammers.
+# Registered first: routes are matched in order, and this is the route the repeated update hammers. Its usual
+# requests are answered by app.api.fast_path without FastAPI's routing and dependencies (take_steps either way).
 @router.post("/{sid}/step", response_model=SessionPublic, openapi_extra={"requestBody": STEP_BODY},
              responses={200: STATE, **PRECONDITION_FAILED})
 async def step_session(sid: SessionId, request: Request, if_match: IfMatch = None, detail: Detail = "full"):
     """Take ``steps`` optimizer steps (default 1, at most 10,000) within the server's compute budget;
     ``steps_taken`` says how many were; the history holds only the new losses."""
-    steps = parse_step(await request.body())
+    return await take_steps(request, sid, await request.body(), if_match, detail)
+
+
+async def take_steps(request, sid, body, if_match, detail):
+    """The step route's work and its tagged response, shared with app.api.fast_path; errors are raised in the
+    route's order (an ill-shaped id before a bad body, both before the store is asked)."""
+    check_id(sid)
+    steps = parse_step(body)
     async with request.app.state.store.open(sid, gone=request.is_disconnected) as t:
         require(if_match, sid, t.revision)
         first = t.step + 1

@@ -17,7 +17,8 @@ maximum before exponentiating, which keeps it finite for any finite scores.
 For speed (see README, "Performance"), each function makes about a dozen NumPy calls whatever N is (per-call
 overhead dominates the demo's nine points), allocates a single N×K array and reuses it (``out=``) from the
 margins to the gradient (fresh memory costs page faults on large data), and reduces only along ``axis=1``,
-which stays a contiguous sweep when the scores are stored class-major as :func:`app.core.model.scores` does.
+which stays a contiguous sweep when the scores are stored class-major as :func:`app.core.model.scores` does
+(with ``np.add.reduce``: ``.sum`` is the same call behind a layer of Python).
 ``tests/core/test_losses.py`` checks every function against loop-by-loop definitions.
 """
 
@@ -33,9 +34,9 @@ def svm_ww(s, y):
     margins += 1.0
     margins[rows, y] = 0.0  # j = y is not a term of the sum
     hinge = np.maximum(margins, 0.0, out=margins)
-    losses = hinge.sum(axis=1)
+    losses = np.add.reduce(hinge, axis=1)
     ds = np.greater(hinge, 0.0, out=hinge)  # 1 where the hinge is active (in the same buffer)
-    ds[rows, y] = -ds.sum(axis=1)
+    ds[rows, y] = -np.add.reduce(ds, axis=1)
     return losses, ds
 
 
@@ -44,7 +45,7 @@ def svm_ova(s, y):
     margins = s + 1.0  # 1 − t_j s_j with t_j = −1 …
     margins[rows, y] = 1.0 - s[rows, y]  # … and t_y = +1
     hinge = np.maximum(margins, 0.0, out=margins)
-    losses = hinge.sum(axis=1)
+    losses = np.add.reduce(hinge, axis=1)
     ds = np.greater(hinge, 0.0, out=hinge)  # ∂/∂s_j = −t_j where the hinge is active
     ds[rows, y] *= -1.0
     return losses, ds
@@ -70,7 +71,7 @@ def softmax(s, y):
     z = s - s.max(axis=1, keepdims=True)
     zy = z[rows, y]
     p = np.exp(z, out=z)
-    norm = p.sum(axis=1)
+    norm = np.add.reduce(p, axis=1)
     ds = np.divide(p, norm[:, None], out=p)  # the probabilities …
     ds[rows, y] -= 1.0  # … minus the one-hot label
     return np.log(norm) - zy, ds

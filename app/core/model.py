@@ -52,7 +52,7 @@ def scores(W, b, X):
     The parameters are float64; images are float32 (half the memory: CIFAR-10's training set is 600 MB so). W is
     then cast to the data's type, since NumPy multiplies mixed types without BLAS, 30–100× slower.
     """
-    s = W.astype(X.dtype, copy=False) @ X.T
+    s = (W if W.dtype == X.dtype else W.astype(X.dtype)) @ X.T
     s += b[:, None]
     return s.T
 
@@ -62,7 +62,7 @@ def _loss_and_gradient(loss_fn, s, y, X):
     loss function's working arrays are taken a block of examples at a time (:mod:`app.core.chunks`)."""
     if s.size <= CHUNK_ELEMENTS:
         losses, ds = loss_fn(s, y)
-        return losses, ds.T @ X, ds.sum(axis=0)
+        return losses, ds.T @ X, np.add.reduce(ds, axis=0)
     losses, dW, db = np.empty(len(y)), 0.0, 0.0
     for start, end in spans(len(y), CHUNK_ELEMENTS // s.shape[1]):
         losses[start:end], ds = loss_fn(s[start:end], y[start:end])
@@ -84,7 +84,7 @@ def evaluate(W, b, X, y, reg, loss_type="svm_ww", reg_gradient="exact"):
     s = scores(W, b, X)
     losses, dW, db = _loss_and_gradient(LOSSES[loss_type], s, y, X)
     n = len(y)
-    data = float(losses.sum()) / n
+    data = float(np.add.reduce(losses)) / n
     reg_loss = reg * float(np.vdot(W, W))
     # Sum before dividing by N: hinge ds are integers, so a bias gradient that is truly 0 comes out exactly 0.
     dW /= n
