@@ -32,7 +32,7 @@ def main(argv=None):
     compute.main()
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
-    animation.main()
+    animation.main([])
 
     scored = [r for r in common.RESULTS if r[4] is not None]
     missed = [r for r in scored if not r[4]]
