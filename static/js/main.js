@@ -8,9 +8,11 @@ import { formatNumber } from "./format.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
 import { Messages } from "./messages.js";
 import { palette } from "./palette.js";
-import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
+import { Link, readViewOptions, rememberViewOptions } from "./link.js";
+import { Plane } from "./plane.js";
+import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 import { Player } from "./player.js";
-import { View, parseHash, readViewOptions, writeViewOptions } from "./state.js";
+import { View } from "./state.js";
 import { DataTable } from "./table.js";
 import { wire } from "./wiring.js";
 
@@ -28,9 +30,10 @@ const OPTIMIZER_INFO = {
 class App {
   constructor() {
     this.queue = new SerialQueue();
-    this.frames = 0; // drawn so far (the animation benchmark counts them)
     this.renderPending = false;
     this.regionsDiv = $("regions");
+    this.plane = new Plane({ axes: $("regions-axes"), regions: this.regionsDiv, points: $("regions-points") });
+    this.link = new Link(this);
     this.curveDiv = $("loss-curve");
     this.messages = new Messages($("toast"));
     this.setViewOptions(readViewOptions(), false);
@@ -57,6 +60,7 @@ class App {
         to.disabled = false;
         if (focused) to.focus();
         from.disabled = true;
+        if (!running) this.link.flush();
         if (!running && this.view.state.n_points > LARGE_DATA) this.act((id) => sessions.get(id));
       },
     });
@@ -79,32 +83,26 @@ class App {
     document.documentElement.classList.toggle("present", options.present);
     $("present").checked = options.present;
     $("original-colors").checked = this.colors.name === "original";
-    if (remember) writeViewOptions(options);
+    if (remember) {
+      rememberViewOptions(options);
+      this.link.flush();
+    }
     if (!this.view) return;
-    this.axesFont = null; // redraw the axes layers in the new size
+    this.plane.restyle(); // redraw the axes layers in the new size
     this.dirty = true;
     this.flush();
     for (const div of [$("regions-axes"), this.regionsDiv, $("loss-axes"), this.curveDiv]) if (div.data) Plotly.Plots.resize(div);
   }
 
   // --- session lifecycle -----------------------------------------------------------------------------------
-  async start() {
-    const shared = parseHash(location.hash);
-    let state = null;
-    if (shared && !shared.invalid) {
-      state = await sessions.create(shared).catch((err) => this.say(`The shared link could not be loaded: ${err.message}`, "error"));
-    } else if (shared?.invalid) {
-      this.say(`The shared link's ${shared.invalid} is not valid; starting from the defaults.`, "error");
-    }
-    const stored = sessionStorage.getItem("session");
-    if (!state && stored && !shared) state = await sessions.get(stored).catch(() => null);
-    state = state ?? (await sessions.create());
-    this.use(state);
+  // From the link in the address bar: this tab's live session if it describes it, else the view it holds.
+  start() {
+    return this.link.open();
   }
 
   use(state) {
     this.sid = state.id;
-    sessionStorage.setItem("session", state.id);
+    this.link.own(state.id);
     this.view = new View(state);
     $("export-link").href = sessions.exportUrl(state.id);
     this.scheduleRender();
@@ -185,15 +183,9 @@ class App {
     this.render();
   }
 
-  drawRegions(state) {
-    this.frames++;
-    if (this.axesFont !== this.style.font) {
-      this.axesFont = this.style.font;
-      const axes = planeAxesFigure(this.style);
-      Plotly.react($("regions-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
-    }
-    const fig = regionsFigure(state, this.style);
-    Plotly.react(this.regionsDiv, fig.data, fig.layout, { staticPlot: true, responsive: true });
+  // live: large data while running, whose points stay as they were until Stop (see plane.js)
+  drawRegions(state, live = false) {
+    this.plane.draw(state, this.style, live);
   }
 
   drawLossCurve() {
@@ -221,9 +213,9 @@ class App {
 
   render() {
     const { state } = this.view;
-    this.drawRegions(state);
+    this.drawRegions(state, this.view.summary);
     this.panel.update(state, this.colors);
-    this.table.update(state, this.colors);
+    this.table.update(state, this.colors, { paused: this.view.summary });
     setText($("data-loss"), formatNumber(state.data_loss));
     setText($("reg-loss"), formatNumber(state.reg_loss));
     setText($("total-loss"), formatNumber(state.loss));
@@ -235,6 +227,7 @@ class App {
     if (state.diverged && this.messages.textAt(run) !== DIVERGED) this.say(DIVERGED, "error", run);
     this.surface.fillChoices(state.W.length);
     this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error", $("surface-msg")));
+    this.link.schedule();
   }
 
   syncControls(state) {

@@ -1,0 +1,341 @@
+// The link is the view: the address bar's hash follows every change (throttled, history.replaceState) and
+// holds the settings, W and b, the data (compressed), the step count with the loss curve, and the view
+// options. Opening a link recreates that view; reloading keeps the live session when the hash describes it.
+//
+// Hash fields (every one optional; view options at their defaults are left out):
+//   tag        this tab's session (a random word kept beside the session id in sessionStorage: the id itself,
+//              the key to the session, never goes into a link)
+//   loss_type … search_scale   the settings;  W, b   JSON
+//   step       the step count;  curve   packed {history, start, segments, changes}: the loss curve
+//   data       packed {X, y, X_test, y_test};  preset   JSON of how the data were drawn (redrawn exactly);
+//   X, y       JSON (links of the earlier format);  omitted   the number of points left out of the link
+//   log, spf, surface, p1, p2, span, slice, present, palette   the view options
+// "packed" is deflate-raw (CompressionStream) in base64url.
+
+import { sessions } from "./api.js";
+import { PALETTE_NAMES } from "./palette.js";
+import { SETTINGS } from "./state.js";
+
+const THROTTLE = 500; // ms between two writes of the hash at most
+const DATA_MAX_POINTS = 2000; // points beyond which the data are not even packed
+const DATA_MAX_CHARS = 12000; // packed data in a link at most
+const CURVE_MAX_CHARS = 6000; // packed loss curve in a link at most
+const CURVE_MAX_STEPS = 2000;
+const UNPACK_MAX = 8 << 20; // bytes a packed field may expand to
+const TEXT_SETTINGS = ["loss_type", "reg_gradient", "optimizer"];
+const $ = (id) => document.getElementById(id);
+
+// --- view options ---------------------------------------------------------------------------------------------
+// present and palette are also remembered in this browser (localStorage); a link's value wins.
+export const VIEW_DEFAULTS = { present: false, palette: "default" };
+const VIEW_STORE = "view-options";
+// The other view options are controls of the page: [hash key, element id, default].
+const CONTROLS = [["spf", "steps-per-frame", "1"], ["p1", "surface-p1", "W[0,0]"], ["p2", "surface-p2", "b[1]"],
+  ["span", "surface-span", "3"], ["slice", "slice-direction", "gradient"]];
+const CHECKS = [["log", "log-y"], ["surface", "surface-on"]];
+
+export function readViewOptions(hash = location.hash) {
+  let stored = {};
+  try {
+    stored = JSON.parse(localStorage.getItem(VIEW_STORE) ?? "{}") ?? {};
+  } catch { /* unreadable: the defaults */ }
+  const params = new URLSearchParams(hash.slice(1));
+  const options = { ...VIEW_DEFAULTS };
+  if (typeof stored.present === "boolean") options.present = stored.present;
+  if (PALETTE_NAMES.includes(stored.palette)) options.palette = stored.palette;
+  if (params.has("present")) options.present = params.get("present") === "1";
+  if (PALETTE_NAMES.includes(params.get("palette"))) options.palette = params.get("palette");
+  return options;
+}
+
+export function rememberViewOptions(options) {
+  try {
+    localStorage.setItem(VIEW_STORE, JSON.stringify(options));
+  } catch { /* storage refused (private mode): the link still carries them */ }
+}
+
+// --- packing ----------------------------------------------------------------------------------------------------
+export async function pack(value) {
+  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export async function unpack(text) {
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > UNPACK_MAX) { reader.cancel(); throw new Error("too large"); }
+    chunks.push(value);
+  }
+  return JSON.parse(await new Blob(chunks).text());
+}
+
+// --- reading a link ---------------------------------------------------------------------------------------------
+const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
+const isVector = (v) => Array.isArray(v) && v.every(isNumber);
+const isMatrix = (v) => Array.isArray(v) && v.every(isVector);
+const isLabels = (v) => Array.isArray(v) && v.every((k) => Number.isInteger(k) && k >= 0);
+const CHECKED = { W: isMatrix, b: isVector, X: isMatrix, y: isLabels };
+
+// What the hash describes: { tag, body (settings, W, b), step, data, preset, curve, omitted, view, invalid[] },
+// or null for an empty hash. Every field that cannot be read is named in `invalid` and left out.
+export async function parseLink(hash) {
+  if (!hash || hash.length < 2) return null;
+  const params = new URLSearchParams(hash.slice(1));
+  const link = { tag: params.get("tag"), body: {}, view: {}, invalid: [] };
+  for (const key of SETTINGS) {
+    if (!params.has(key)) continue;
+    const raw = params.get(key);
+    const value = TEXT_SETTINGS.includes(key) ? raw : Number(raw);
+    if (TEXT_SETTINGS.includes(key) ? /^[a-z_]{1,40}$/.test(raw) : raw !== "" && Number.isFinite(value)) link.body[key] = value;
+    else link.invalid.push(key);
+  }
+  for (const key of ["W", "b", "X", "y"]) {
+    if (!params.has(key)) continue;
+    try {
+      const value = JSON.parse(params.get(key));
+      if (!CHECKED[key](value)) throw new Error();
+      (key === "X" || key === "y" ? (link.data ??= {}) : link.body)[key] = value;
+    } catch {
+      link.invalid.push(key);
+    }
+  }
+  if (params.has("step")) {
+    const step = Number(params.get("step"));
+    if (Number.isInteger(step) && step >= 0 && params.get("step") !== "") link.step = step;
+    else link.invalid.push("step");
+  }
+  const packed = async (key, valid) => {
+    if (!params.has(key)) return undefined;
+    try {
+      const value = await unpack(params.get(key));
+      if (valid(value)) return value;
+    } catch { /* named below */ }
+    link.invalid.push(key);
+    return undefined;
+  };
+  link.data = (await packed("data", (d) => d && isMatrix(d.X) && isLabels(d.y))) ?? link.data;
+  link.curve = await packed("curve", (c) => c && isVector(c.history) && c.history.length > 0 && Number.isInteger(c.start) && Array.isArray(c.segments));
+  if (params.has("preset")) {
+    try {
+      const preset = JSON.parse(params.get("preset"));
+      if (!preset || typeof preset.name !== "string") throw new Error();
+      link.preset = preset;
+    } catch {
+      link.invalid.push("preset");
+    }
+  }
+  if (params.has("omitted")) link.omitted = Number(params.get("omitted")) || 0;
+  for (const [key] of [...CONTROLS, ...CHECKS]) if (params.has(key)) link.view[key] = params.get(key);
+  link.session = Object.keys(link.body).length > 0 || link.invalid.length > 0 ||
+    [link.data, link.curve, link.preset, link.step, link.omitted].some((v) => v !== undefined);
+  return link;
+}
+
+// --- the link of one page -----------------------------------------------------------------------------------------
+export class Link {
+  constructor(app) {
+    this.app = app;
+    this.last = 0; // when the hash was last written
+    this.timer = null;
+    this.cache = { data: { key: null, value: null }, curve: { key: null, value: null } };
+    this.notes = { data: "", curve: "" }; // what the current hash leaves out
+    this.written = null; // the hash this page wrote last (a hashchange to another one is a link opened)
+    const watched = new Set([...CONTROLS, ...CHECKS].map(([, id]) => id));
+    document.addEventListener("change", (e) => { if (watched.has(e.target.id)) this.schedule(); });
+    window.addEventListener("hashchange", () => {
+      if (location.hash !== this.written) this.open().catch((err) => app.say(`The link could not be opened: ${err.message}`, "error"));
+    });
+  }
+
+  // Write the hash soon: at once if the last write is THROTTLE ms old, else when it will be.
+  schedule() {
+    if (this.timer !== null) return;
+    const wait = Math.max(0, this.last + THROTTLE - performance.now());
+    this.timer = setTimeout(() => { this.timer = null; this.write(); }, wait);
+  }
+
+  // Write it now (on Stop, and before copying).
+  flush() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    return this.write();
+  }
+
+  async write() {
+    if (!this.app.view) return;
+    this.last = performance.now();
+    const seq = (this.seq = (this.seq ?? 0) + 1);
+    const hash = await this.hash();
+    if (seq !== this.seq) return; // a later write overtook this one
+    this.written = hash;
+    if (location.hash !== hash) history.replaceState(history.state, "", `${location.pathname}${location.search}${hash}`);
+  }
+
+  async hash() {
+    const { app } = this;
+    const { state } = app.view;
+    const params = new URLSearchParams();
+    params.set("tag", sessionStorage.getItem("session-tag") ?? "");
+    for (const key of SETTINGS) params.set(key, state[key]);
+    params.set("W", JSON.stringify(state.W));
+    params.set("b", JSON.stringify(state.b));
+    params.set("step", state.step);
+    const curve = await this.curve(app.view);
+    if (curve) params.set("curve", curve);
+    // a preset is drawn again from its seed (exact only below 2^53, as JavaScript numbers are)
+    if (state.preset && Number.isSafeInteger(state.preset.seed ?? 0)) params.set("preset", JSON.stringify(state.preset));
+    else {
+      const data = await this.data(state);
+      if (data) params.set("data", data);
+      else params.set("omitted", state.n_points + (state.n_test ?? 0));
+    }
+    for (const [key, id] of CHECKS) if ($(id).checked) params.set(key, "1");
+    for (const [key, id, initial] of CONTROLS) if ($(id).value && $(id).value !== initial) params.set(key, $(id).value);
+    if (app.viewOptions.present) params.set("present", "1");
+    if (app.viewOptions.palette !== VIEW_DEFAULTS.palette) params.set("palette", app.viewOptions.palette);
+    return "#" + params.toString();
+  }
+
+  // The packed data, or null (and a note) when they are too many for a link.
+  async data(state) {
+    if (!state.X) return this.cache.data.value; // a summary (large data, running): the data have not changed
+    const n = state.n_points + (state.n_test ?? 0);
+    const data = { X: state.X, y: state.y };
+    if (state.X_test?.length) Object.assign(data, { X_test: state.X_test, y_test: state.y_test });
+    const key = n > DATA_MAX_POINTS ? null : JSON.stringify(data);
+    if (key !== this.cache.data.key) this.cache.data = { key, value: key && (await pack(data)) };
+    const fits = key !== null && this.cache.data.value.length <= DATA_MAX_CHARS;
+    this.notes.data = fits ? "" : `The link leaves out the data: ${n} points are too many for a link (use Export to share them).`;
+    return fits ? this.cache.data.value : null;
+  }
+
+  // The packed loss curve: its last steps, as many as fit (at least the current loss).
+  async curve(view) {
+    const { history, historyStart, state } = view;
+    const key = `${historyStart}:${history.length}:${history[history.length - 1]}:${state.segments.length}`;
+    if (key === this.cache.curve.key) return this.cache.curve.value;
+    let count = Math.min(history.length, CURVE_MAX_STEPS);
+    let value;
+    for (;;) {
+      const start = historyStart + history.length - count;
+      const segments = state.segments.filter((s, i, all) => s.start > start || !all[i + 1] || all[i + 1].start > start)
+        .map((s) => [s.start, s.optimizer]);
+      const round = (v) => Number(v.toPrecision(7));
+      const changes = (state.changes ?? []).filter((c) => c.step >= start);
+      value = await pack({ history: history.slice(-count).map(round), start, segments, changes });
+      if (value.length <= CURVE_MAX_CHARS || count === 1) break;
+      count = Math.max(1, Math.floor(count / 2));
+    }
+    const first = historyStart + history.length - count;
+    this.notes.curve = first > historyStart ? `The loss curve before step ${first} is not in the link (too long).` : "";
+    this.cache.curve = { key, value };
+    return value;
+  }
+
+  // "Copy link": the hash now, in the clipboard where allowed; returns what to tell the user.
+  async copy() {
+    await this.flush();
+    const copied = await navigator.clipboard?.writeText(location.href).then(() => true, () => false);
+    const where = copied ? "Link copied: it opens this view" : "The address bar holds a link to this view";
+    return [`${where}.`, this.notes.data, this.notes.curve].filter(Boolean).join(" ");
+  }
+
+  // The session this tab shows from now on, with a new tag if it is another one.
+  own(sid) {
+    if (sessionStorage.getItem("session") === sid && sessionStorage.getItem("session-tag")) return;
+    sessionStorage.setItem("session", sid);
+    sessionStorage.setItem("session-tag", Array.from(crypto.getRandomValues(new Uint8Array(6)), (v) => v.toString(16).padStart(2, "0")).join(""));
+  }
+
+  // Start the page from the hash: this tab's live session if the hash describes it, else the view it holds.
+  async open() {
+    const { app } = this;
+    app.player?.stop();
+    const link = await parseLink(location.hash);
+    const storedId = sessionStorage.getItem("session");
+    const own = !link || !link.session || (link.tag && link.tag === sessionStorage.getItem("session-tag"));
+    let state = own && storedId ? await sessions.get(storedId).catch(() => null) : null;
+    const notes = [];
+    if (!state && link) {
+      const bad = link.invalid.filter((key) => !link.view[key]);
+      if (bad.length) {
+        notes.push(`The link's ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} not valid; starting from the defaults.`);
+      } else {
+        state = await recreate(link, notes).catch((err) => {
+          notes.push(`The link could not be opened (${err.message}); starting from the defaults.`);
+          return null;
+        });
+      }
+    }
+    app.use(state ?? (await sessions.create()));
+    if (link) this.#applyView(link.view, notes);
+    if (notes.length) app.say(notes.join(" "), notes.some((n) => /not valid|could not/.test(n)) ? "error" : "info", $("share-note"));
+    this.schedule();
+  }
+
+  #applyView(view, notes) {
+    const { app } = this;
+    app.surface.fillChoices(app.view.state.W.length);
+    const bad = [];
+    for (const [key, id] of CONTROLS) {
+      if (view[key] === undefined) continue;
+      const el = $(id);
+      if (el.tagName === "SELECT" ? [...el.options].some((o) => o.value === view[key]) : Number.isFinite(Number(view[key]))) el.value = view[key];
+      else bad.push(key);
+    }
+    for (const [key, id] of CHECKS) if (view[key] !== undefined) $(id).checked = view[key] === "1";
+    if (bad.length) notes.push(`The link's ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} not valid (ignored).`);
+    $("surface-on").dispatchEvent(new Event("change", { bubbles: true })); // draws (or clears) the surface
+    app.scheduleRender();
+  }
+}
+
+// A new session showing what the link holds. Data drawn from a preset are drawn again (same seed); data too
+// many for the link are replaced by the original nine points, with the parameters if they fit them.
+async function recreate(link, notes) {
+  const { body } = link;
+  let data = link.data;
+  if (!data && link.preset) {
+    const scratch = await sessions.create();
+    const { name, seed, n, classes, noise, test_fraction: testFraction } = link.preset;
+    const reset = { data: name, ...(seed != null && { seed }), ...(n != null && { n }), ...(classes != null && { classes }) };
+    if (name !== "original") Object.assign(reset, { ...(noise != null && { noise }), test_fraction: testFraction ?? 0 });
+    const drawn = await sessions.reset(scratch.id, reset).finally(() => sessions.remove(scratch.id).catch(() => null));
+    data = { X: drawn.X, y: drawn.y, ...(drawn.X_test && { X_test: drawn.X_test, y_test: drawn.y_test }) };
+  }
+  if (!data && link.omitted) {
+    notes.push(`This link left out its data (${link.omitted} points are too many for a link): showing the original 9 points` +
+      (body.W?.length === 3 ? " with the link's settings and parameters" : " with the link's settings (its parameters are for other data)") +
+      "; the step count starts again at 0.");
+    if (body.W?.length !== 3) { delete body.W; delete body.b; }
+    return sessions.create(body);
+  }
+  const step = link.step ?? 0;
+  if (!data || (step === 0 && !link.curve)) return sessions.create({ ...body, ...data });
+  if (!body.W || !body.b) throw new Error("it holds data and a step count but no parameters");
+  let curve = link.curve?.start + link.curve?.history.length - 1 === step ? link.curve : null;
+  if (!curve) {
+    notes.push("The link holds no loss curve for its step count: the curve starts at this step.");
+    const probe = await sessions.create({ ...body, ...data }); // for the loss at this step
+    sessions.remove(probe.id).catch(() => null);
+    curve = { history: [probe.loss], start: step, segments: [[step, probe.optimizer]] };
+  } else if (curve.start > 0) {
+    notes.push(`The loss curve starts at step ${curve.start}: the link holds its last ${curve.history.length} steps.`);
+  }
+  const settings = Object.fromEntries(SETTINGS.filter((k) => k in body).map((k) => [k, body[k]]));
+  return sessions.import({
+    settings, W: body.W, b: body.b, ...data, step, seed: Math.floor(Math.random() * 2 ** 31),
+    history: curve.history, history_start: curve.start, segments: curve.segments,
+    ...(curve.changes?.length && { changes: curve.changes }), ...(link.preset && { preset: link.preset }),
+  });
+}
