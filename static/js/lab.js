@@ -10,6 +10,7 @@ const PASS = 1e-7;
 const WARN = 1e-4;
 const SURFACE_N = 61;
 const GAP = 250; // ms between two surface refreshes at least
+const RUNNING_GAP = 1000; // the same while the repeated update runs
 
 function fmt(v) {
   return Math.abs(v) >= 1e-3 || v === 0 ? formatNumber(v, 6) : v.toExponential(2);
@@ -68,11 +69,13 @@ function verdict(check, state) {
 }
 
 export class SurfacePanel {
-  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note }) {
-    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note });
+  // running(): whether the repeated update runs (the surface is then refreshed less often)
+  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note, running = () => false }) {
+    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note, running });
     this.wanted = null; // [sid, view] still to draw
     this.pending = null; // the running refresh
-    this.readyAt = 0; // performance.now() from which the next refresh may start
+    this.lastEnd = -Infinity; // performance.now() when the last refresh ended
+    this.took = 0; // ms the last refresh took
     this.classes = 0;
   }
 
@@ -94,10 +97,10 @@ export class SurfacePanel {
     this.direction.value = keep;
   }
 
-  // Redraw for the current state, off the drawing path: one refresh at a time, the next one after a pause of
-  // at least GAP ms and three times what the last one took (request and drawing), so that the surface takes
-  // at most a quarter of the time while the repeated update runs. The promise settles when the state asked
-  // for (or a later one) is drawn; renders never wait for it.
+  // Redraw for the current state, off the drawing path: one refresh at a time, the next one at least GAP ms
+  // after the last; while the repeated update runs, RUNNING_GAP ms and six times what the last one took
+  // (request and drawing): the surface then takes a small share of the page's time and training keeps its pace. The promise settles when the state asked for (or a later one) is drawn; renders never
+  // wait for it.
   refresh(sid, view) {
     if (!this.shown) return Promise.resolve();
     this.wanted = [sid, view];
@@ -107,8 +110,12 @@ export class SurfacePanel {
 
   async #drawWanted() {
     while (this.wanted) {
-      const wait = this.readyAt - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      for (;;) { // the pause depends on whether the update runs, which may change while waiting
+        const [gap, times] = this.running() ? [RUNNING_GAP, 6] : [GAP, 0];
+        const wait = this.lastEnd + Math.max(gap, times * this.took) - performance.now();
+        if (wait <= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, GAP)));
+      }
       if (!this.wanted || !this.shown) return;
       const [sid, view] = this.wanted;
       this.wanted = null;
@@ -116,7 +123,8 @@ export class SurfacePanel {
       try {
         await this.#draw(sid, view);
       } finally {
-        this.readyAt = performance.now() + Math.max(GAP, 3 * (performance.now() - t0));
+        this.lastEnd = performance.now();
+        this.took = this.lastEnd - t0;
       }
     }
   }

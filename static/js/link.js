@@ -192,9 +192,10 @@ export class Link {
     params.set("step", state.step);
     const curve = await this.curve(app.view);
     if (curve) params.set("curve", curve);
-    // a preset is drawn again from its seed (exact only below 2^53, as JavaScript numbers are)
-    if (state.preset && Number.isSafeInteger(state.preset.seed ?? 0)) params.set("preset", JSON.stringify(state.preset));
-    else {
+    // A generated preset is drawn again from its seed (exact only below 2^53, as JavaScript numbers are); other
+    // data travel packed, with their preset's name if they have one.
+    if (state.preset) params.set("preset", JSON.stringify(state.preset));
+    if (!state.preset || state.preset.name === "original" || !Number.isSafeInteger(state.preset.seed)) {
       const data = await this.data(state);
       if (data) params.set("data", data);
       else params.set("omitted", state.n_points + (state.n_test ?? 0));
@@ -224,7 +225,8 @@ export class Link {
     const { history, historyStart, state } = view;
     const key = `${historyStart}:${history.length}:${history[history.length - 1]}:${state.segments.length}`;
     if (key === this.cache.curve.key) return this.cache.curve.value;
-    let count = Math.min(history.length, CURVE_MAX_STEPS);
+    if (historyStart !== this.curveStart) [this.curveStart, this.curveFits] = [historyStart, CURVE_MAX_STEPS];
+    let count = Math.min(history.length, this.curveFits); // start from what fitted last time: one pack, not several
     let value;
     for (;;) {
       const start = historyStart + history.length - count;
@@ -236,6 +238,7 @@ export class Link {
       if (value.length <= CURVE_MAX_CHARS || count === 1) break;
       count = Math.max(1, Math.floor(count / 2));
     }
+    if (count < Math.min(history.length, this.curveFits)) this.curveFits = count; // it had to shrink
     const first = historyStart + history.length - count;
     this.notes.curve = first > historyStart ? `The loss curve before step ${first} is not in the link (too long).` : "";
     this.cache.curve = { key, value };
@@ -305,9 +308,10 @@ export class Link {
 async function recreate(link, notes) {
   const { body } = link;
   let data = link.data;
-  if (!data && link.preset) {
+  const preset = link.preset && (link.preset.seed === null || Number.isSafeInteger(link.preset.seed)) ? link.preset : null;
+  if (!data && !link.omitted && preset && preset.name !== "original") {
     const scratch = await sessions.create();
-    const { name, seed, n, classes, noise, test_fraction: testFraction } = link.preset;
+    const { name, seed, n, classes, noise, test_fraction: testFraction } = preset;
     const reset = { data: name, ...(seed != null && { seed }), ...(n != null && { n }), ...(classes != null && { classes }) };
     if (name !== "original") Object.assign(reset, { ...(noise != null && { noise }), test_fraction: testFraction ?? 0 });
     const drawn = await sessions.reset(scratch.id, reset).finally(() => sessions.remove(scratch.id).catch(() => null));
@@ -336,6 +340,6 @@ async function recreate(link, notes) {
   return sessions.import({
     settings, W: body.W, b: body.b, ...data, step, seed: Math.floor(Math.random() * 2 ** 31),
     history: curve.history, history_start: curve.start, segments: curve.segments,
-    ...(curve.changes?.length && { changes: curve.changes }), ...(link.preset && { preset: link.preset }),
+    ...(curve.changes?.length && { changes: curve.changes }), ...(preset && { preset }),
   });
 }

@@ -46,7 +46,7 @@ class App {
     this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
     this.surface = new SurfacePanel({
       p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"), direction: $("slice-direction"),
-      surfaceDiv: $("surface"), sliceDiv: $("slice"),
+      surfaceDiv: $("surface"), sliceDiv: $("slice"), running: () => this.player?.running,
       note: (text) => (text ? this.say(text, "info", $("surface-msg")) : this.messages.clear($("surface-msg"))),
     });
     this.player = new Player({
