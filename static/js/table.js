@@ -9,7 +9,7 @@ import { pick, shapeIcon } from "./palette.js";
 import { setText } from "./controls.js";
 
 const MAX_ROWS = 100; // beyond this the table shows an evenly spaced sample of the points
-const PAUSED = "⏸ Paused until Stop: the rows and their mean are those from before the run (the totals below are live).";
+const PAUSED = "Paused until Stop: the rows and their mean are those from before the run (the totals below are live).";
 
 export class DataTable {
   constructor(table, note) {
@@ -72,7 +72,8 @@ export class DataTable {
       this.colors = colors;
       this.sample = N > MAX_ROWS ? `Showing ${shown} of ${N} points, evenly spaced.` : "";
     }
-    setText(this.note, paused ? `${this.sample} ${PAUSED}`.trim() : this.sample);
+    setText(this.note, paused ? `${PAUSED} ${this.sample}`.trim() : this.sample);
+    this.note.classList.toggle("paused", paused);
     if (paused) return;
     let sum = 0;
     for (const L of losses) sum += L;
