@@ -72,7 +72,10 @@ def page_fps(page, base, large=False, surface=False):
         expect(page.locator("#table-note")).to_contain_text("of 10000 points")
     if surface:
         page.check("#surface-on")
-        page.wait_for_function("() => document.getElementById('surface').data !== undefined", timeout=120_000)
+        page.wait_for_function("() => document.getElementById('surface').data !== undefined"
+                               " || document.getElementById('surface-msg').textContent !== ''", timeout=120_000)
+        if page.inner_text("#surface-msg"):
+            raise RuntimeError(f"the surface failed: {page.inner_text('#surface-msg')}")
     page.click("text=Start repeated update")
     page.wait_for_timeout(500)  # warm up
     fps = page.evaluate(
@@ -109,7 +112,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="runs of each case; the best is printed")
     args = parser.parse_args(argv)
     best = {name: (0.0, 0) for name in CASES}
-    with server() as base, sync_playwright() as p:  # noqa: SIM117
+    # a loaded machine may take more than the default 10 s for a 10,000-point surface: measure, do not refuse
+    with server(lab_budget=120) as base, sync_playwright() as p:  # noqa: SIM117
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(args.rounds):  # the cases alternate, so that a busy moment of the machine hits all alike
             for name, (large, surface) in CASES.items():
