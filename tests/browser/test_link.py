@@ -146,6 +146,10 @@ def test_the_table_is_marked_paused_while_running_on_large_data(demo, live_serve
     demo.click("text=Start repeated update")
     expect(note).to_contain_text("Paused until Stop")
     expect(demo.locator("#data-table")).to_have_class(re.compile(r"\bpaused\b"))
+    # meanwhile the points have a layer of their own and the regions are polygons, not the heatmap
+    demo.wait_for_function("""() => !document.getElementById('regions-points').hidden
+      && document.getElementById('regions').data.filter((t) => t.fill === 'toself').length === 5
+      && !document.getElementById('regions').data.some((t) => t.type === 'heatmap')""")
     demo.click("text=Stop repeated update")
     expect(note).not_to_contain_text("Paused")
     expect(demo.locator("#data-table")).not_to_have_class(re.compile(r"\bpaused\b"))
@@ -153,4 +157,5 @@ def test_the_table_is_marked_paused_while_running_on_large_data(demo, live_serve
     expect(demo.locator("#step-count")).to_have_text(f"{state['step']:,}".replace(",", ""))
     mean = np.mean(state["losses"])
     expect(demo.locator("#data-table tfoot td.loss-col span").last).to_have_text(f"{mean:.2f}")
-    assert demo.evaluate("document.getElementById('regions-points').hidden")  # one layer again
+    assert demo.evaluate("document.getElementById('regions-points').hidden")  # one layer again, the heatmap back
+    assert demo.evaluate("document.getElementById('regions').data[0].type") == "heatmap"
