@@ -90,6 +90,7 @@ def test_a_link_to_generated_data_draws_them_again(demo, live_server, context):
     steps(demo, 1)
     original = session_state(demo, live_server)
     hash_has(demo, "preset=")
+    hash_has(demo, "step=1")  # the hash follows within half a second
     shared = fresh_page(context, demo.url)
     expect(shared.locator("#step-count")).to_have_text("1")
     copy = session_state(shared, live_server)
