@@ -34,7 +34,7 @@ def main(argv=None):
     compute.main()
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
-    animation.main()
+    animation.main([])
     images.main(["--quick"] if args.quick else [])  # last: it sets BLAS to one thread for this process
 
     scored = [r for r in common.RESULTS if r[4] is not None]

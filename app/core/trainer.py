@@ -21,6 +21,10 @@ MIN_CLASSES, MAX_CLASSES = 2, 10
 MAX_HISTORY = 100_000  # older losses are dropped beyond this; ``history_start`` says where the list begins
 
 
+def new_seed():
+    """A random seed below 2^53: exact as a JavaScript number, so that a page's link can send a preset's seed
+    back and have the same points drawn again."""
+    return secrets.randbits(53)
 
 
 def _column_major(X):
@@ -65,7 +69,7 @@ class Trainer:
         """The original demo's state, with any settings, parameters or data changed as given."""
         W, b = default_params()
         X, y = datasets.original()
-        seed = secrets.randbits(63) if seed is None else seed
+        seed = new_seed() if seed is None else seed
         t = cls(W, b, X, y, seed=seed, max_points=max_points, preset=run_record.preset("original"))
         t.update(**changes)
         t._restart()
@@ -165,7 +169,7 @@ class Trainer:
     def reset(self, params="default", seed=None, data=None, n=None, classes=None, test_fraction=0.0, noise=None):
         """Parameters back to the defaults (or random), optionally new data (a preset drawn from ``seed``, with
         ``test_fraction`` of it held out and its spread ``noise``); history cleared. All-or-nothing."""
-        seed = secrets.randbits(63) if seed is None else seed
+        seed = new_seed() if seed is None else seed
         rng = np.random.default_rng(seed)
         run_record.check_preset_options(data, test_fraction, noise)
         held, preset = self.test_set, self.preset

@@ -94,6 +94,7 @@ export const sessions = {
   step: (id, steps, detail = "full") => change("POST", id, `/step?detail=${detail}`, { steps }),
   reset: (id, body) => change("POST", id, "/reset", body),
   import: (record) => request("POST", "/api/sessions/import", record),
+  remove: (id) => change("DELETE", id, ""),
   gradcheck: (id) => request("GET", `/api/sessions/${id}/gradcheck`),
   surface: (id, p1, p2, span, n) =>
     request("GET", `/api/sessions/${id}/surface?${new URLSearchParams({ p1, p2, span, n })}`),

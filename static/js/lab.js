@@ -9,6 +9,8 @@ import { drawableSurface, sliceFigure, surfaceFigure } from "./plots.js";
 const PASS = 1e-7;
 const WARN = 1e-4;
 const SURFACE_N = 61;
+const GAP = 250; // ms between two surface refreshes at least
+const RUNNING_GAP = 1000; // the same while the repeated update runs
 
 function fmt(v) {
   return Math.abs(v) >= 1e-3 || v === 0 ? formatNumber(v, 6) : v.toExponential(2);
@@ -67,10 +69,13 @@ function verdict(check, state) {
 }
 
 export class SurfacePanel {
-  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note }) {
-    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note });
-    this.busy = false;
-    this.dirty = false;
+  // running(): whether the repeated update runs (the surface is then refreshed less often)
+  constructor({ p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note, running = () => false }) {
+    Object.assign(this, { p1, p2, span, toggle, direction, surfaceDiv, sliceDiv, note, running });
+    this.wanted = null; // [sid, view] still to draw
+    this.pending = null; // the running refresh
+    this.lastEnd = -Infinity; // performance.now() when the last refresh ended
+    this.took = 0; // ms the last refresh took
     this.classes = 0;
   }
 
@@ -92,34 +97,55 @@ export class SurfacePanel {
     this.direction.value = keep;
   }
 
-  // Redraw for the current state; while a request is out, remember to redraw once more when it returns.
-  async refresh(sid, view) {
-    if (!this.shown) return;
-    if (this.busy) { this.dirty = true; return; }
-    this.busy = true;
-    try {
-      const p1 = this.p1.value;
-      const p2 = this.p2.value === p1 ? this.p1.options[(this.p1.selectedIndex + 1) % this.p1.options.length].value : this.p2.value;
-      const span = Math.min(Math.max(Number(this.span.value) || 3, 0.1), 1000);
-      const [surface, line] = await Promise.all([
-        sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, this.direction.value, span, 101),
-      ]);
-      if (drawableSurface(surface)) {
-        this.note(null);
-        const fig = surfaceFigure(surface, view, p1, p2);
-        Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
-        const slice = sliceFigure(line, this.direction.value);
-        Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
-      } else {
-        this.note(`At parameters this large, a span of ±${span} is below the precision of the numbers: reset the parameters to see the surface again.`);
-        this.clear();
+  // Redraw for the current state, off the drawing path: one refresh at a time, the next one at least GAP ms
+  // after the last; while the repeated update runs, RUNNING_GAP ms and six times what the last one took
+  // (request and drawing): the surface then takes a small share of the page's time and training keeps its pace. The promise settles when the state asked for (or a later one) is drawn; renders never
+  // wait for it.
+  refresh(sid, view) {
+    if (!this.shown) return Promise.resolve();
+    this.wanted = [sid, view];
+    this.pending ??= this.#drawWanted().finally(() => { this.pending = null; });
+    return this.pending;
+  }
+
+  async #drawWanted() {
+    while (this.wanted) {
+      for (;;) { // the pause depends on whether the update runs, which may change while waiting
+        const [gap, times] = this.running() ? [RUNNING_GAP, 6] : [GAP, 0];
+        const wait = this.lastEnd + Math.max(gap, times * this.took) - performance.now();
+        if (wait <= 0) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, GAP)));
       }
-    } finally {
-      this.busy = false;
+      if (!this.wanted || !this.shown) return;
+      const [sid, view] = this.wanted;
+      this.wanted = null;
+      const t0 = performance.now();
+      try {
+        await this.#draw(sid, view);
+      } finally {
+        this.lastEnd = performance.now();
+        this.took = this.lastEnd - t0;
+      }
     }
-    if (this.dirty) {
-      this.dirty = false;
-      await this.refresh(sid, view);
+  }
+
+  async #draw(sid, view) {
+    const p1 = this.p1.value;
+    const p2 = this.p2.value === p1 ? this.p1.options[(this.p1.selectedIndex + 1) % this.p1.options.length].value : this.p2.value;
+    const span = Math.min(Math.max(Number(this.span.value) || 3, 0.1), 1000);
+    const [surface, line] = await Promise.all([
+      sessions.surface(sid, p1, p2, span, SURFACE_N), sessions.line(sid, this.direction.value, span, 101),
+    ]);
+    if (!this.shown) return;
+    if (drawableSurface(surface)) {
+      this.note(null);
+      const fig = surfaceFigure(surface, view, p1, p2);
+      Plotly.react(this.surfaceDiv, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+      const slice = sliceFigure(line, this.direction.value);
+      Plotly.react(this.sliceDiv, slice.data, slice.layout, { displayModeBar: false, responsive: true });
+    } else {
+      this.note(`At parameters this large, a span of ±${span} is below the precision of the numbers: reset the parameters to see the surface again.`);
+      this.clear();
     }
   }
 

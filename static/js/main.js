@@ -5,13 +5,15 @@ import { ApiError, SerialQueue, sessions } from "./api.js";
 import { ParamPanel, setText } from "./controls.js";
 import { PointEditor, buildClassPicker, selectedClass } from "./editor.js";
 import { formatNumber } from "./format.js";
+import { RenderScheduler } from "./frames.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
 import { Messages } from "./messages.js";
 import { palette } from "./palette.js";
-import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, planeAxesFigure, regionsFigure } from "./plots.js";
-import { RenderScheduler } from "./frames.js";
+import { Link, readViewOptions, rememberViewOptions } from "./link.js";
+import { Plane } from "./plane.js";
+import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 import { Player } from "./player.js";
-import { View, parseHash, readViewOptions, writeViewOptions } from "./state.js";
+import { View } from "./state.js";
 import { DataTable } from "./table.js";
 import { wire } from "./wiring.js";
 
@@ -29,9 +31,10 @@ const OPTIMIZER_INFO = {
 class App {
   constructor() {
     this.queue = new SerialQueue();
-    this.frames = 0; // drawn so far (the animation benchmark counts them)
     this.frame = new RenderScheduler(() => this.render());
     this.regionsDiv = $("regions");
+    this.plane = new Plane({ axes: $("regions-axes"), regions: this.regionsDiv, points: $("regions-points") });
+    this.link = new Link(this);
     this.curveDiv = $("loss-curve");
     this.messages = new Messages($("toast"));
     this.setViewOptions(readViewOptions(), false);
@@ -44,7 +47,7 @@ class App {
     this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
     this.surface = new SurfacePanel({
       p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"), direction: $("slice-direction"),
-      surfaceDiv: $("surface"), sliceDiv: $("slice"),
+      surfaceDiv: $("surface"), sliceDiv: $("slice"), running: () => this.player?.running,
       note: (text) => (text ? this.say(text, "info", $("surface-msg")) : this.messages.clear($("surface-msg"))),
     });
     this.player = new Player({
@@ -58,6 +61,7 @@ class App {
         to.disabled = false;
         if (focused) to.focus();
         from.disabled = true;
+        if (!running) this.link.flush();
         if (!running && this.view.state.n_points > LARGE_DATA) this.act((id) => sessions.get(id));
       },
     });
@@ -80,31 +84,25 @@ class App {
     document.documentElement.classList.toggle("present", options.present);
     $("present").checked = options.present;
     $("original-colors").checked = this.colors.name === "original";
-    if (remember) writeViewOptions(options);
+    if (remember) {
+      rememberViewOptions(options);
+      this.link.flush();
+    }
     if (!this.view) return;
-    this.axesFont = null; // redraw the axes layers in the new size
+    this.plane.restyle(); // redraw the axes layers in the new size
     this.frame.now();
     for (const div of [$("regions-axes"), this.regionsDiv, $("loss-axes"), this.curveDiv]) if (div.data) Plotly.Plots.resize(div);
   }
 
   // --- session lifecycle -----------------------------------------------------------------------------------
-  async start() {
-    const shared = parseHash(location.hash);
-    let state = null;
-    if (shared && !shared.invalid) {
-      state = await sessions.create(shared).catch((err) => this.say(`The shared link could not be loaded: ${err.message}`, "error"));
-    } else if (shared?.invalid) {
-      this.say(`The shared link's ${shared.invalid} is not valid; starting from the defaults.`, "error");
-    }
-    const stored = sessionStorage.getItem("session");
-    if (!state && stored && !shared) state = await sessions.get(stored).catch(() => null);
-    state = state ?? (await sessions.create());
-    this.use(state);
+  // From the link in the address bar: this tab's live session if it describes it, else the view it holds.
+  start() {
+    return this.link.open();
   }
 
   use(state) {
     this.sid = state.id;
-    sessionStorage.setItem("session", state.id);
+    this.link.own(state.id);
     this.view = new View(state);
     $("export-link").href = sessions.exportUrl(state.id);
     this.scheduleRender();
@@ -177,15 +175,9 @@ class App {
     this.frame.flush();
   }
 
-  drawRegions(state) {
-    this.frames++;
-    if (this.axesFont !== this.style.font) {
-      this.axesFont = this.style.font;
-      const axes = planeAxesFigure(this.style);
-      Plotly.react($("regions-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
-    }
-    const fig = regionsFigure(state, this.style);
-    Plotly.react(this.regionsDiv, fig.data, fig.layout, { staticPlot: true, responsive: true });
+  // live: large data while running, whose points stay as they were until Stop (see plane.js)
+  drawRegions(state, live = false) {
+    this.plane.draw(state, this.style, live);
   }
 
   drawLossCurve() {
@@ -213,9 +205,9 @@ class App {
 
   render() {
     const { state } = this.view;
-    this.drawRegions(state);
+    this.drawRegions(state, this.view.summary);
     this.panel.update(state, this.colors);
-    this.table.update(state, this.colors);
+    this.table.update(state, this.colors, { paused: this.view.summary });
     setText($("data-loss"), formatNumber(state.data_loss));
     setText($("reg-loss"), formatNumber(state.reg_loss));
     setText($("total-loss"), formatNumber(state.loss));
@@ -227,6 +219,7 @@ class App {
     if (state.diverged && this.messages.textAt(run) !== DIVERGED) this.say(DIVERGED, "error", run);
     this.surface.fillChoices(state.W.length);
     this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error", $("surface-msg")));
+    this.link.schedule();
   }
 
   syncControls(state) {

@@ -120,7 +120,7 @@ export function regionsFigure(state, style = DEFAULT_STYLE) {
   const shown = stride > 1 ? X.map((_, i) => i).filter((i) => i % stride === 0) : X.map((_, i) => i);
   const small = stride > 1 || X.length > 1000;
   data.push({
-    type: "scatter", mode: "markers", x: shown.map((i) => X[i][0]), y: shown.map((i) => X[i][1]),
+    type: "scatter", mode: "markers", meta: "points", x: shown.map((i) => X[i][0]), y: shown.map((i) => X[i][1]),
     marker: {
       size: small ? 6 : Math.round(font * 0.85), color: shown.map((i) => pick(colors.strong, y[i])),
       symbol: shown.map((i) => pick(SYMBOLS, y[i])), line: { color: "#1b1f24", width: small ? 0.5 : 1.3 },

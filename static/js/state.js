@@ -1,10 +1,7 @@
-// Client-side state: the latest server state plus the accumulated loss history and parameter path, the view
-// options, and the share-link encoding (TensorFlow-Playground style: settings in the URL hash).
-
-import { PALETTE_NAMES } from "./palette.js";
+// Client-side state: the latest server state plus the accumulated loss history and parameter path. (The
+// link in the address bar, with the view options, is link.js.)
 
 export const SETTINGS = ["loss_type", "step_size", "reg", "reg_gradient", "optimizer", "batch_size", "h", "search_scale"];
-export const SHARE_MAX_POINTS = 200; // a link carries the data only up to this many points
 const PATH_MAX = 5000;
 
 // The view of one session: the server's state, the whole loss history and the path the parameters took.
@@ -18,6 +15,7 @@ export class View {
     this.history = state.history.slice();
     this.historyStart = state.history_start;
     this.path = [{ W: state.W, b: state.b }];
+    this.summary = false; // true while the per-example arrays are those of an earlier state (see merge)
   }
 
   // Merge a response: `history` holds the losses after steps history_start, history_start + 1, ….
@@ -27,7 +25,8 @@ export class View {
     if (ok) this.history = this.history.slice(0, offset).concat(state.history);
     const moved = !sameParams(state, this.state);
     // A summary (large data, during the repeated update) omits the per-example arrays: keep the last ones.
-    const keep = state.X === null ? { X: this.state.X, y: this.state.y, scores: this.state.scores, losses: this.state.losses } : {};
+    this.summary = state.X === null;
+    const keep = this.summary ? { X: this.state.X, y: this.state.y, scores: this.state.scores, losses: this.state.losses } : {};
     this.state = { ...state, ...keep };
     if (moved) {
       this.path.push({ W: state.W, b: state.b });
@@ -39,89 +38,6 @@ export class View {
 
 function sameParams(a, b) {
   return a.W.length === b.W.length && a.W.every((row, k) => row[0] === b.W[k][0] && row[1] === b.W[k][1] && a.b[k] === b.b[k]);
-}
-
-// Options of the view, not of the session: remembered in this browser (localStorage) and carried by links
-// ("#present=1&palette=original"); a link's value wins over the remembered one.
-export const VIEW_DEFAULTS = { present: false, palette: "default" };
-const VIEW_STORE = "view-options";
-
-export function readViewOptions(hash = location.hash) {
-  let stored = {};
-  try {
-    stored = JSON.parse(localStorage.getItem(VIEW_STORE) ?? "{}") ?? {};
-  } catch { /* unreadable: the defaults */ }
-  const params = new URLSearchParams(hash.slice(1));
-  const options = { ...VIEW_DEFAULTS };
-  if (typeof stored.present === "boolean") options.present = stored.present;
-  if (PALETTE_NAMES.includes(stored.palette)) options.palette = stored.palette;
-  if (params.has("present")) options.present = params.get("present") === "1";
-  if (PALETTE_NAMES.includes(params.get("palette"))) options.palette = params.get("palette");
-  return options;
-}
-
-// Remember the options and show them in the address bar, keeping whatever else the hash holds.
-export function writeViewOptions(options) {
-  try {
-    localStorage.setItem(VIEW_STORE, JSON.stringify(options));
-  } catch { /* storage refused (private mode): the link still carries them */ }
-  const params = new URLSearchParams(location.hash.slice(1));
-  setViewParams(params, options);
-  const hash = params.toString();
-  history.replaceState(null, "", `${location.pathname}${location.search}${hash ? "#" + hash : ""}`);
-}
-
-function setViewParams(params, options) {
-  for (const key of Object.keys(VIEW_DEFAULTS)) {
-    if (options[key] === VIEW_DEFAULTS[key]) params.delete(key);
-    else params.set(key, key === "present" ? "1" : options[key]);
-  }
-}
-
-export function shareHash(state, viewOptions = VIEW_DEFAULTS) {
-  const params = new URLSearchParams();
-  setViewParams(params, viewOptions);
-  for (const key of SETTINGS) params.set(key, state[key]);
-  params.set("W", JSON.stringify(state.W));
-  params.set("b", JSON.stringify(state.b));
-  if (state.X && state.X.length <= SHARE_MAX_POINTS) {
-    params.set("X", JSON.stringify(state.X.map((p) => p.map((v) => +v.toFixed(4)))));
-    params.set("y", JSON.stringify(state.y));
-  }
-  return "#" + params.toString();
-}
-
-// Put a link to this state in the address bar (and the clipboard, where allowed); returns what to tell the user.
-export async function shareLink(state, viewOptions) {
-  const url = `${location.origin}${location.pathname}${shareHash(state, viewOptions)}`;
-  history.replaceState(null, "", url);
-  const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
-  const where = copied ? "Link copied: it opens this state" : "The address bar now holds a link to this state";
-  const data = state.n_points > SHARE_MAX_POINTS
-    ? ` (with the original data: ${state.n_points} points are too many for a link; use Export)` : "";
-  return `${where}${data}.`;
-}
-
-// The body of POST /api/sessions that recreates a shared state, or null if the hash holds none.
-export function parseHash(hash) {
-  if (!hash || hash.length < 2) return null;
-  const params = new URLSearchParams(hash.slice(1));
-  const body = {};
-  for (const key of SETTINGS) {
-    if (!params.has(key)) continue;
-    const raw = params.get(key);
-    body[key] = ["loss_type", "reg_gradient", "optimizer"].includes(key) ? raw : Number(raw);
-  }
-  for (const key of ["W", "b", "X", "y"]) {
-    if (params.has(key)) {
-      try {
-        body[key] = JSON.parse(params.get(key));
-      } catch {
-        return { invalid: key };
-      }
-    }
-  }
-  return Object.keys(body).length ? body : null;
 }
 
 export function paramNames(classes) {

@@ -1,13 +1,15 @@
 // The data table: x[0] | x[1] | y | s[0] … s[K−1] | L per point, the mean of L below. A zero L is filled and
 // ticked, a positive one framed (not colour alone). The L column and the mean are sticky, so that they stay in
 // view when many classes make the table scroll sideways. Cells are rebuilt only when N, K or the palette
-// change; otherwise only changed texts are written.
+// change; otherwise only changed texts are written. While the repeated update runs on large data the frames
+// carry no per-example arrays: the table is then marked "paused until Stop" (dimmed, and said in the note).
 
 import { fixed2 } from "./format.js";
 import { pick, shapeIcon } from "./palette.js";
 import { setText } from "./controls.js";
 
 const MAX_ROWS = 100; // beyond this the table shows an evenly spaced sample of the points
+const PAUSED = "Paused until Stop: the rows and their mean are those from before the run (the totals below are live).";
 
 export class DataTable {
   constructor(table, note) {
@@ -15,6 +17,7 @@ export class DataTable {
     this.note = note;
     this.shape = "";
     this.rows = [];
+    this.sample = "";
   }
 
   #build(K, rowsShown, colors) {
@@ -54,9 +57,11 @@ export class DataTable {
     this.table.tFoot.replaceChildren(mean);
   }
 
-  update(state, colors) {
+  // paused: the state's per-example arrays are those of an earlier state (see View.summary).
+  update(state, colors, { paused = false } = {}) {
     const { X, y, scores, losses } = state;
     if (!X || !scores) return;
+    this.table.classList.toggle("paused", paused);
     const K = state.W.length;
     const N = X.length;
     const shown = Math.min(N, MAX_ROWS);
@@ -65,8 +70,11 @@ export class DataTable {
       this.#build(K, shown, colors);
       this.shape = shape;
       this.colors = colors;
-      this.note.textContent = N > MAX_ROWS ? `Showing ${shown} of ${N} points, evenly spaced.` : "";
+      this.sample = N > MAX_ROWS ? `Showing ${shown} of ${N} points, evenly spaced.` : "";
     }
+    setText(this.note, paused ? `${PAUSED} ${this.sample}`.trim() : this.sample);
+    this.note.classList.toggle("paused", paused);
+    if (paused) return;
     let sum = 0;
     for (const L of losses) sum += L;
     for (let r = 0; r < shown; r++) {

@@ -4,7 +4,6 @@
 import { sessions } from "./api.js";
 import { NumberEdit } from "./numberedit.js";
 import { LogSlider, regFromSlider, sliderFromReg, sliderFromStepSize, stepSizeFromSlider } from "./sliders.js";
-import { shareLink } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -77,7 +76,7 @@ export function wire(app) {
     if (data === "original") { delete body.n; delete body.classes; }
     app.act((id) => sessions.reset(id, body), null, { replace: true, where: $("preset-msg") });
   });
-  $("btn-link").addEventListener("click", async () => app.say(await shareLink(app.view.state, app.viewOptions), "info", $("share-note")));
+  $("btn-link").addEventListener("click", async () => app.say(await app.link.copy(), "info", $("share-note")));
   $("import-file").addEventListener("change", (e) => importFile(app, e.target.files[0]));
 }
 

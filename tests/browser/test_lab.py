@@ -89,8 +89,7 @@ def test_surface_shows_the_path_growing(demo):
     for n in (1, 2, 3):
         demo.click("text=Single parameter update")
         expect(demo.locator("#step-count")).to_have_text(str(n))
-    demo.wait_for_timeout(500)
-    assert demo.evaluate(path) == 4
+    demo.wait_for_function(f"() => {path} === 4")  # the surface follows at its own, lower rate
     contour = demo.evaluate("document.getElementById('surface').data[0]")
     assert contour["type"] == "contour" and len(contour["z"]) == 61
     assert len(demo.evaluate("document.getElementById('slice').data[0].y")) == 101
