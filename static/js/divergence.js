@@ -12,18 +12,16 @@ const regCoefficient = (state) => (state.optimizer !== "numerical" && state.reg_
 
 // The explanation of a diverging state, in words a student follows.
 export function explain(state) {
-  const rise = `The loss has grown from ${formatNumber(state.lowest_loss)} to ${formatNumber(state.loss)} and keeps rising, so the repeated update stopped.`;
+  const rise = `Diverging: the loss rose from ${formatNumber(state.lowest_loss)} to ${formatNumber(state.loss)} and keeps rising, so the run stopped.`;
   if (state.divergence_cause === "regularization") {
-    const c = regCoefficient(state);
-    const product = c * state.reg * state.step_size;
-    const cs = c === 2 ? "2" : "0.5";
-    return `${rise} The rule ${cs}·λ·step size ≥ 2 holds: ${cs}·${spoken(state.reg)}·${spoken(state.step_size)} = ` +
-      `${spoken(product)} ≥ 2. The regularization's own update multiplies W by ${spoken(state.reg_factor)} ` +
-      `(1 − ${cs}·λ·step size) every step, so W flips sign and grows instead of shrinking. ` +
-      `Make ${cs}·λ·step size smaller than 2.`;
+    const c = regCoefficient(state) === 2 ? "2" : "0.5";
+    const product = Number(c) * state.reg * state.step_size;
+    return `${rise} ${c}·λ·step size = ${c}·${spoken(state.reg)}·${spoken(state.step_size)} = ${spoken(product)} ≥ 2: ` +
+      `the regularization's own update multiplies W by ${spoken(state.reg_factor).replace("-", "−")} every step, ` +
+      "so W flips sign and grows.";
   }
   return `${rise} The step size ${spoken(state.step_size)} is too large for this loss: each step jumps past ` +
-    `the minimum and lands higher on the other side, where the slope is steeper, so the next step jumps further.`;
+    "the minimum and lands higher on the other side.";
 }
 
 export class DivergenceCoach {
@@ -56,6 +54,11 @@ export class DivergenceCoach {
       button("Restore the defaults", "btn-restore-defaults", () => this.app.restoreDefaults(this.place)),
     );
     this.place.append(" ", remedies);
+    // Looking at the controls, with the remedies cut off at the bottom: bring them into view, not the toast.
+    if (this.place.getBoundingClientRect().top >= 0 && this.place.getBoundingClientRect().top < innerHeight) {
+      this.place.scrollIntoView({ block: "nearest" });
+      this.app.messages.settle(this.place);
+    }
   }
 
   // Half the step size, and the parameters back where the loss was lowest (before the run blew up), so that

@@ -56,7 +56,7 @@ def test_a_message_whose_place_is_out_of_view_is_repeated_in_the_toast(demo):
     demo.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")  # reading the curve
     demo.evaluate("document.getElementById('btn-start').click()")  # a click that does not scroll
     toast = demo.locator("#toast")
-    rule = "The rule 2·λ·step size ≥ 2 holds: 2·10·0.2 = 4 ≥ 2."
+    rule = "2·λ·step size = 2·10·0.2 = 4 ≥ 2: the regularization's own update multiplies W by −3 every step"
     expect(demo.locator("#status")).to_contain_text(rule, timeout=20_000)
     assert in_viewport(demo, toast.bounding_box())
     expect(demo.locator("#run-msg")).to_contain_text(rule)
