@@ -99,6 +99,7 @@ export class DataPanel {
     }
     const tested = state.n_test > 0 && state.test_accuracy !== null;
     setText($("test-accuracy"), tested ? `${formatNumber(100 * state.test_accuracy, 0)} %` : "—");
-    $("test-accuracy").title = tested ? `on ${state.n_test} held-out points` : "no test set: move the Test data slider";
+    const title = tested ? `on ${state.n_test} held-out points` : "no test set: move the Test data slider";
+    if ($("test-accuracy").title !== title) $("test-accuracy").title = title;
   }
 }
