@@ -31,11 +31,6 @@ export class LossCurveView {
     this.#legend(view);
   }
 
-  // Forget the axes layer (a new font size): the next draw redraws it.
-  invalidate() {
-    this.axesKey = null;
-  }
-
   #legend(view) {
     const names = [...new Set(view.state.segments.map((seg) => seg.optimizer))];
     const test = Boolean(view.testHistory);
