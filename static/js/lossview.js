@@ -15,8 +15,9 @@ export class LossCurveView {
   draw(view, logY, style) {
     const curve = lossFigure(view, logY, style);
     const { l, r } = curve.layout.margin;
-    // Plotly's own record of the div's width: reading clientWidth here would force a layout every frame
-    const width = Math.max(1, (this.curveDiv._fullLayout?.width ?? 600) - l - r);
+    // Plotly's own record of the div's width (clientWidth would force a layout every frame); before the first
+    // Plotly draw there is none, and clientWidth is read once
+    const width = Math.max(1, (this.curveDiv._fullLayout?.width ?? this.curveDiv.clientWidth) - l - r);
     const marks = changeMarks(view.state.changes, view.state.segments, curve.ranges.x, width, style.font);
     const key = JSON.stringify(curve.ranges) + marks.key;
     if (key !== this.axesKey) { // the axes layer changes only when the ranges step up or the marks change

@@ -78,3 +78,22 @@ def test_the_gradient_check_is_marked_stale_after_any_change(demo):
     expect(demo.locator("#gradcheck-verdict")).to_contain_text("correct")
     demo.click("#btn-reset")
     expect(stale).to_be_visible()
+
+
+def test_the_marks_are_not_redrawn_by_steps_only_by_changes(demo):
+    demo.select_option("#loss-type", "softmax")
+    demo.click("#btn-step")
+    expect(demo.locator("#step-count")).to_have_text("1")
+    demo.wait_for_function("() => (document.getElementById('loss-axes').layout.annotations ?? []).length === 1")
+    demo.evaluate("""() => {
+      window.axesDraws = 0;
+      const react = Plotly.react;
+      Plotly.react = (div, ...rest) => { if (div.id === 'loss-axes') window.axesDraws++; return react(div, ...rest); };
+    }""")
+    for n in range(2, 7):  # steps inside the x range [0, 10]: the axes layer and its marks stay as they are
+        demo.click("#btn-step")
+        expect(demo.locator("#step-count")).to_have_text(str(n))
+    assert demo.evaluate("window.axesDraws") == 0
+    demo.select_option("#loss-type", "svm_ww")
+    demo.wait_for_function("() => window.axesDraws === 1")
+    assert [6, "loss WW SVM"] in demo.evaluate(AXES)["labels"]
