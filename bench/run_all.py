@@ -15,6 +15,7 @@ import numpy
 import animation
 import common
 import compute
+import curve_marks
 import large_http
 import memory
 import profile_step
@@ -33,6 +34,7 @@ def main(argv=None):
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
     animation.main()
+    curve_marks.main()
 
     scored = [r for r in common.RESULTS if r[4] is not None]
     missed = [r for r in scored if not r[4]]
