@@ -16,6 +16,7 @@ import numpy
 import animation
 import common
 import compute
+import curve_marks
 import images
 import large_http
 import memory
@@ -35,6 +36,7 @@ def main(argv=None):
     large_http.main(["--rounds", "30" if args.quick else "100"])
     memory.main()
     animation.main([])
+    curve_marks.main()
     images.main(["--quick"] if args.quick else [])  # last: it sets BLAS to one thread for this process
 
     scored = [r for r in common.RESULTS if r[4] is not None]

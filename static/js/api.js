@@ -93,6 +93,8 @@ export const sessions = {
   update: (id, changes) => change("PATCH", id, "", changes),
   step: (id, steps, detail = "full") => change("POST", id, `/step?detail=${detail}`, { steps }),
   reset: (id, body) => change("POST", id, "/reset", body),
+  restore: (id) => change("POST", id, "/restore", {}),
+  revision: (id) => `${id}:${etags.get(id) ?? ""}`, // changes with every change of the session
   import: (record) => request("POST", "/api/sessions/import", record),
   remove: (id) => change("DELETE", id, ""),
   gradcheck: (id) => request("GET", `/api/sessions/${id}/gradcheck`),

@@ -9,6 +9,7 @@ import { formatTick } from "./format.js";
 
 export const OPTIMIZER_COLORS = { gd: "#1f4e9c", sgd: "#b3261e", numerical: "#7b4fc9", random_search: "#9a5b00" };
 export const OPTIMIZER_NAMES = { gd: "gradient descent", sgd: "minibatch SGD", numerical: "numerical gradient", random_search: "random search" };
+export const TEST_COLOR = "#3b4048"; // the test curve: dark grey, dotted (told apart by its dash, not its hue)
 export const CEILING = 1e300; // losses above this are drawn at it: Plotly's axis arithmetic needs headroom
 const MAX_DRAWN = 4000; // history points drawn per curve at most (every value stays in the session)
 const MAX_MARKS = 40; // ▼/▲ marks at most
@@ -30,6 +31,13 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
     if (v > CEILING) over++;
     else if (logY && v <= 0) zeros++;
     else { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  }
+  const tests = view.testHistory;
+  if (tests) {
+    for (let i = 0; i < tests.length; i += stride) {
+      const v = tests[i];
+      if (v !== null && v <= CEILING && !(logY && v <= 0)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    }
   }
   if (over) hi = CEILING;
   const y = yRange(lo, hi, logY);
@@ -59,6 +67,7 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
       hovertemplate: "step %{x}<br>loss %{y:.3~g}<extra>%{fullData.name}</extra>",
     });
   });
+  if (tests) data.push(testTrace(tests, historyStart, stride, logY));
   const shown = Object.entries(marks).filter(([, m]) => m.x.length);
   if (shown.length) data.push(markTrace(shown, font));
   ranges.labels = widestLabel(ranges.y, logY); // the left margin follows it
@@ -67,6 +76,24 @@ export function lossFigure(view, logY, { font = 14 } = {}) {
     over ? `Losses above ${formatTick(CEILING)} are drawn at ${formatTick(CEILING)} (▲).` : "",
   ].filter(Boolean).join(" ");
   return { data, layout: lossLayout(ranges, false), ranges, note };
+}
+
+// The test set's mean data loss after each step (gaps where there was no test set), dotted.
+function testTrace(tests, start, stride, logY) {
+  const xs = [];
+  const ys = [];
+  const add = (i) => {
+    const v = tests[i];
+    xs.push(start + i);
+    ys.push(v === null || v > CEILING || (logY && v <= 0) ? null : v);
+  };
+  for (let i = 0; i < tests.length; i += stride) add(i);
+  if (tests.length && xs[xs.length - 1] !== start + tests.length - 1) add(tests.length - 1);
+  return {
+    type: "scatter", mode: xs.length > 1 ? "lines" : "markers", x: xs, y: ys, name: "test data loss",
+    line: { color: TEST_COLOR, width: 2, dash: "dot" }, marker: { color: TEST_COLOR, size: 7, symbol: "circle-open" },
+    cliponaxis: false, hovertemplate: "step %{x}<br>test data loss %{y:.3~g}<extra></extra>",
+  };
 }
 
 function mark(marks, step, v) {

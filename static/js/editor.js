@@ -4,6 +4,7 @@
 
 import { pick, shapeIcon } from "./palette.js";
 import { PointInfo } from "./pointinfo.js";
+import { nearestTest } from "./testpoints.js";
 
 const PICK_RADIUS = 10; // px for a mouse
 const TOUCH_RADIUS = 20; // px for a finger
@@ -74,6 +75,7 @@ export class PointEditor {
     if (!pos.inside) return;
     const state = this.getState();
     const hit = this.#nearest(pos, e.pointerType);
+    let test;
     if (hit >= 0 && (e.shiftKey || this.deleteMode())) {
       if (state.X.length > 1) {
         this.info.hide();
@@ -88,6 +90,8 @@ export class PointEditor {
       this.drag = { id: e.pointerId, index: hit, X: state.X.map((p) => p.slice()), y: state.y.slice(), moved: false };
       this.div.setPointerCapture(e.pointerId);
       this.info.hide();
+    } else if ((test = nearestTest(state, pos, e.pointerType === "touch" ? TOUCH_RADIUS : PICK_RADIUS)) >= 0) {
+      this.info.showTest(state, test, this.#toPixels(state.X_test[test])); // held out: shown, never edited
     } else if (!this.deleteMode()) {
       this.tap = { id: e.pointerId, x: e.clientX, y: e.clientY, point: [clamp(pos.x), clamp(pos.y)] };
     }
@@ -109,8 +113,11 @@ export class PointEditor {
 
   #hover(e) {
     const pos = this.#toData(e);
+    const state = this.getState();
     const hit = pos.inside ? this.#nearest(pos, e.pointerType) : -1;
-    if (hit >= 0) this.info.show(this.getState(), hit, this.#toPixels(this.getState().X[hit]));
+    const test = hit < 0 && pos.inside ? nearestTest(state, pos, PICK_RADIUS) : -1;
+    if (hit >= 0) this.info.show(state, hit, this.#toPixels(state.X[hit]));
+    else if (test >= 0) this.info.showTest(state, test, this.#toPixels(state.X_test[test]));
     else this.info.hide();
   }
 

@@ -3,15 +3,18 @@
 
 import { ApiError, SerialQueue, sessions } from "./api.js";
 import { ParamPanel, setText } from "./controls.js";
+import { DataPanel } from "./datapanel.js";
+import { DivergenceCoach } from "./divergence.js";
 import { PointEditor, buildClassPicker, selectedClass } from "./editor.js";
 import { formatNumber } from "./format.js";
 import { RenderScheduler } from "./frames.js";
+import { StaleMark } from "./gradstale.js";
 import { GradCheckPanel, SurfacePanel } from "./lab.js";
+import { Link, readViewOptions, rememberViewOptions } from "./link.js";
+import { LossCurveView } from "./lossview.js";
 import { Messages } from "./messages.js";
 import { palette } from "./palette.js";
-import { Link, readViewOptions, rememberViewOptions } from "./link.js";
 import { Plane } from "./plane.js";
-import { OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure } from "./plots.js";
 import { Player } from "./player.js";
 import { View } from "./state.js";
 import { DataTable } from "./table.js";
@@ -20,7 +23,6 @@ import { wire } from "./wiring.js";
 const $ = (id) => document.getElementById(id);
 const LARGE_DATA = 2000; // points beyond which the repeated update asks for summaries only
 const FONT = { normal: 14, present: 18 }; // px of the plots' labels
-const DIVERGED = "Diverged — lower the step size or reset.";
 const OPTIMIZER_INFO = {
   gd: "Full-batch gradient descent with the analytic gradient: one loss-and-gradient evaluation per step.",
   sgd: "Each step uses the gradient of a random minibatch (circled on the plot).",
@@ -45,6 +47,10 @@ class App {
     });
     this.table = new DataTable($("data-table"), $("table-note"));
     this.gradcheck = new GradCheckPanel({ table: $("gradcheck-table"), verdict: $("gradcheck-verdict") });
+    this.gradStale = new StaleMark($("gradcheck-panel"), $("gradcheck-stale"));
+    this.coach = new DivergenceCoach($("run-msg"), this);
+    this.dataPanel = new DataPanel(this);
+    this.lossView = new LossCurveView({ axesDiv: $("loss-axes"), curveDiv: this.curveDiv, note: $("curve-note"), legend: $("loss-legend") });
     this.surface = new SurfacePanel({
       p1: $("surface-p1"), p2: $("surface-p2"), span: $("surface-span"), toggle: $("surface-on"), direction: $("slice-direction"),
       surfaceDiv: $("surface"), sliceDiv: $("slice"), running: () => this.player?.running,
@@ -181,26 +187,7 @@ class App {
   }
 
   drawLossCurve() {
-    const curve = lossFigure(this.view, $("log-y").checked, this.style);
-    const key = JSON.stringify(curve.ranges);
-    if (key !== this.lossRanges) { // the axes layer changes only when the ranges step up
-      this.lossRanges = key;
-      const axes = lossAxesFigure(curve.ranges);
-      Plotly.react($("loss-axes"), axes.data, axes.layout, { staticPlot: true, responsive: true });
-    }
-    Plotly.react(this.curveDiv, curve.data, curve.layout, { displayModeBar: false, responsive: true });
-    setText($("curve-note"), curve.note);
-    const names = [...new Set(this.view.state.segments.map((seg) => seg.optimizer))];
-    const legend = $("loss-legend");
-    if (legend.dataset.names !== names.join()) {
-      legend.dataset.names = names.join();
-      legend.replaceChildren(...names.map((name) => {
-        const li = document.createElement("li");
-        li.textContent = OPTIMIZER_NAMES[name];
-        li.style.setProperty("--swatch", OPTIMIZER_COLORS[name]);
-        return li;
-      }));
-    }
+    this.lossView.draw(this.view, $("log-y").checked, this.style);
   }
 
   render() {
@@ -215,8 +202,9 @@ class App {
     setText($("step-count"), formatNumber(state.step, 0));
     this.drawLossCurve();
     this.syncControls(state);
-    const run = $("run-msg");
-    if (state.diverged && this.messages.textAt(run) !== DIVERGED) this.say(DIVERGED, "error", run);
+    this.coach.update(state, this.sid);
+    this.dataPanel.update(state);
+    this.gradStale.follow(sessions.revision(this.sid));
     this.surface.fillChoices(state.W.length);
     this.surface.refresh(this.sid, this.view).catch((err) => this.say(err.message, "error", $("surface-msg")));
     this.link.schedule();

@@ -36,6 +36,11 @@ export class Messages {
     if (this.origin === place) this.#hideToast();
   }
 
+  // The place was brought into view (scrolled): its copy in the toast goes.
+  settle(place) {
+    if (this.origin === place && inView(place)) this.#hideToast();
+  }
+
   // The text at `place`, or "" (for tests and the console).
   textAt(place) {
     return (place ?? this.text).textContent;

@@ -7,6 +7,7 @@
 
 import { pick } from "./palette.js";
 import { planeAxesFigure, regionsFigure } from "./plots.js";
+import { testPointsTrace } from "./testpoints.js";
 
 const STATIC = { staticPlot: true, responsive: true };
 
@@ -15,7 +16,7 @@ export class Plane {
     Object.assign(this, { axes, regions, points });
     this.frames = 0; // drawn so far (the animation benchmark counts them)
     this.axesFont = null;
-    this.pointsDrawn = null; // what the points layer shows: [X, y, style], or null when it is empty
+    this.pointsDrawn = null; // what the points layer shows: [X, y, style, X_test], or null when it is empty
   }
 
   // Draw `state`; `live`: the points are those of the last full state and stay as they are until Stop.
@@ -27,6 +28,8 @@ export class Plane {
       Plotly.react(this.axes, axes.data, axes.layout, STATIC);
     }
     const fig = regionsFigure(state, style);
+    const tests = testPointsTrace(state, style); // held-out points: drawn with the points, never edited
+    if (tests) fig.data.push({ ...tests, meta: "points" });
     if (!live) {
       this.#clearPoints();
       Plotly.react(this.regions, fig.data, fig.layout, STATIC);
@@ -34,10 +37,10 @@ export class Plane {
     }
     const isPoints = (trace) => trace.meta === "points";
     const shown = this.pointsDrawn;
-    if (!shown || shown[0] !== state.X || shown[1] !== state.y || shown[2] !== style) {
+    if (!shown || shown[0] !== state.X || shown[1] !== state.y || shown[2] !== style || shown[3] !== state.X_test) {
       this.points.hidden = false;
       Plotly.react(this.points, fig.data.filter(isPoints), fig.layout, STATIC);
-      this.pointsDrawn = [state.X, state.y, style];
+      this.pointsDrawn = [state.X, state.y, style, state.X_test];
     }
     const rest = fig.data.filter((trace) => !isPoints(trace) && trace.type !== "heatmap");
     Plotly.react(this.regions, [...regionTraces(state, style.colors), ...rest], fig.layout, STATIC);

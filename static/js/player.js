@@ -27,7 +27,7 @@ export class Player {
     let pending = this.step(this.stepsPerFrame());
     while (pending) {
       const state = await pending;
-      const go = this.running && state && !state.diverged;
+      const go = this.running && state && !state.diverged && !state.diverging; // a blow-up stops the run
       pending = go ? this.step(this.stepsPerFrame()) : null;
       this.draw();
       if (!go) this.stop();

@@ -9,7 +9,7 @@
 import { SYMBOLS, palette, pick } from "./palette.js";
 import { paramValue } from "./state.js";
 
-export { CEILING, OPTIMIZER_COLORS, OPTIMIZER_NAMES, lossAxesFigure, lossFigure, niceCeil } from "./curve.js";
+export { CEILING, OPTIMIZER_COLORS, OPTIMIZER_NAMES, TEST_COLOR, lossAxesFigure, lossFigure, niceCeil } from "./curve.js";
 
 const GRID = 100; // cells per side of the decision-region grid, computed here from W, b (no server round trip)
 const ARROW_SCALE = 0.1; // arrow length = 0.1 |W_k| in plot units

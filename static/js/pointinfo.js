@@ -22,6 +22,23 @@ export class PointInfo {
       lines.push(["s = ", scores[i].map(fixed2).join(", ")]);
       lines.push(["Lᵢ = ", fixed2(losses[i])]);
     }
+    this.#place(lines, i, px, py);
+  }
+
+  // A held-out point: its label and scores s = W x + b; it has no part in the training loss.
+  showTest(state, j, [px, py]) {
+    const { X_test: X, y_test: y, W, b } = state;
+    if (!X || j >= X.length) return this.hide();
+    const [x0, x1] = X[j];
+    this.#place([
+      [`test point ${j}`, ` · class ${y[j]}`],
+      ["x = ", `(${fixed2(x0)}, ${fixed2(x1)})`],
+      ["s = ", W.map((w, k) => fixed2(w[0] * x0 + w[1] * x1 + b[k])).join(", ")],
+      ["", "held out: not trained on"],
+    ], -1, px, py);
+  }
+
+  #place(lines, i, px, py) {
     this.box.replaceChildren(...lines.map(([head, text]) => {
       const div = document.createElement("div");
       const b = document.createElement("b");

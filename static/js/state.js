@@ -13,6 +13,7 @@ export class View {
   replace(state) {
     this.state = state;
     this.history = state.history.slice();
+    this.testHistory = state.test_history?.slice() ?? null; // aligned with history; null: no test set
     this.historyStart = state.history_start;
     this.path = [{ W: state.W, b: state.b }];
     this.summary = false; // true while the per-example arrays are those of an earlier state (see merge)
@@ -23,10 +24,12 @@ export class View {
     const offset = state.history_start - this.historyStart;
     const ok = offset >= 0 && offset <= this.history.length;
     if (ok) this.history = this.history.slice(0, offset).concat(state.history);
+    if (ok) this.testHistory = mergeTests(this.testHistory, this.history.length, offset, state.test_history);
     const moved = !sameParams(state, this.state);
     // A summary (large data, during the repeated update) omits the per-example arrays: keep the last ones.
     this.summary = state.X === null;
     const keep = this.summary ? { X: this.state.X, y: this.state.y, scores: this.state.scores, losses: this.state.losses } : {};
+    if (this.summary && state.n_test) Object.assign(keep, { X_test: this.state.X_test, y_test: this.state.y_test });
     this.state = { ...state, ...keep };
     if (moved) {
       this.path.push({ W: state.W, b: state.b });
@@ -34,6 +37,16 @@ export class View {
     }
     return ok;
   }
+}
+
+// The test losses, aligned with the history: null before a test set existed (and after it was removed).
+function mergeTests(old, length, offset, fresh) {
+  if (!fresh) return null;
+  const kept = (old ?? []).slice(0, offset);
+  while (kept.length < offset) kept.unshift(null);
+  const merged = kept.concat(fresh);
+  while (merged.length < length) merged.unshift(null);
+  return merged.slice(-length);
 }
 
 function sameParams(a, b) {

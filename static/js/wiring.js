@@ -49,6 +49,8 @@ export function wire(app) {
   $("btn-stop").addEventListener("click", () => app.player.stop());
   $("btn-random").addEventListener("click", () => app.act((id) => sessions.reset(id, { params: "random" }), null, { ...run, replace: true }));
   $("btn-reset").addEventListener("click", () => app.act((id) => sessions.reset(id, { params: "default" }), null, { ...run, replace: true }));
+  app.restoreDefaults = (where) => app.act((id) => sessions.restore(id), null, { where, replace: true });
+  $("btn-restore").addEventListener("click", () => app.restoreDefaults(run.where));
   app.player.stepsPerFrame = () => {
     const choice = $("steps-per-frame").value;
     // auto: about 0.1 of "step size × steps" per frame, so that a small step size still moves visibly
@@ -62,7 +64,10 @@ export function wire(app) {
 
   // The lab panels.
   const verdict = $("gradcheck-verdict");
-  $("btn-gradcheck").addEventListener("click", () => app.gradcheck.run(app.sid, app.view.state).catch((err) => app.say(err.message, "error", verdict)));
+  $("btn-gradcheck").addEventListener("click", () => {
+    const revision = sessions.revision(app.sid); // the result belongs to this state; stale after any change
+    app.gradcheck.run(app.sid, app.view.state).then(() => app.gradStale.fresh(revision), (err) => app.say(err.message, "error", verdict));
+  });
   for (const id of ["surface-p1", "surface-p2", "surface-span", "surface-on", "slice-direction"]) {
     $(id).addEventListener("change", () => {
       $("surface").parentElement.classList.toggle("surface-on", app.surface.shown);
@@ -70,12 +75,6 @@ export function wire(app) {
       else app.surface.clear();
     });
   }
-  $("btn-preset").addEventListener("click", () => {
-    const data = $("preset").value;
-    const body = { params: "default", data, n: Number($("preset-n").value), classes: Number($("preset-classes").value) };
-    if (data === "original") { delete body.n; delete body.classes; }
-    app.act((id) => sessions.reset(id, body), null, { replace: true, where: $("preset-msg") });
-  });
   $("btn-link").addEventListener("click", async () => app.say(await app.link.copy(), "info", $("share-note")));
   $("import-file").addEventListener("change", (e) => importFile(app, e.target.files[0]));
 }

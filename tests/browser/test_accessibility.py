@@ -27,11 +27,29 @@ def open_lab(page):
     page.click("text=Advanced")
 
 
+def teach_what_goes_wrong(page):
+    """Held-out points, a stale gradient check and the divergence message with its remedies (issue 12)."""
+    load_preset(page, "blobs", 3, 20)
+    page.locator("#test-fraction").focus()
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.app.view.state.n_test === 18")
+    page.click("text=Run gradient check")
+    expect(page.locator("#gradcheck-table tbody tr")).to_have_count(9)
+    page.click("#step-size-value")
+    page.locator(".num-input").fill("10")
+    page.keyboard.press("Enter")
+    page.click("#btn-start")
+    expect(page.locator("#run-msg .remedies button")).to_have_count(2, timeout=10_000)
+    expect(page.locator("#gradcheck-stale")).to_be_visible()
+
+
 STATES = {
     "default": lambda page, live_server: None,
     "diverged": lambda page, live_server: diverge(page, live_server),
     "ten classes": lambda page, live_server: load_preset(page, "blobs", 10, 3),
     "lab panels open": lambda page, live_server: open_lab(page),
+    "diverging, test data, stale check": lambda page, live_server: teach_what_goes_wrong(page),
     "presentation, original colours": lambda page, live_server: (page.check("#present"), page.check("#original-colors")),
 }
 
