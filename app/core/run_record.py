@@ -27,11 +27,12 @@ def check_preset_options(data, test_fraction, noise):
     """``test_fraction`` and ``noise`` apply only to a generated preset being loaded, ``noise`` only to one
     with a spread, within its range."""
     if data is None or data == "original":
-        where = "when a generated preset is loaded (data)" if data is None else "to the original points"
+        why = ("applies only when a generated preset is loaded (data)" if data is None
+               else "applies only to a generated preset, not to the original points")
         if test_fraction:
-            raise InvalidInput("test_fraction", f"applies only {where}")
+            raise InvalidInput("test_fraction", why)
         if noise is not None:
-            raise InvalidInput("noise", f"applies only {where}")
+            raise InvalidInput("noise", why)
         return
     if noise is not None:
         if data not in datasets.NOISE:
