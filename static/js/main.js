@@ -35,7 +35,7 @@ class App {
     this.queue = new SerialQueue();
     this.frame = new RenderScheduler(() => this.render());
     this.regionsDiv = $("regions");
-    this.plane = new Plane({ axes: $("regions-axes"), regions: this.regionsDiv, points: $("regions-points") });
+    this.plane = new Plane({ axes: $("regions-axes"), regions: this.regionsDiv, points: $("regions-points"), canvas: $("regions-live") });
     this.link = new Link(this);
     this.curveDiv = $("loss-curve");
     this.messages = new Messages($("toast"));

@@ -140,6 +140,31 @@ def test_a_link_of_the_earlier_format_keeps_working(page, live_server):
     assert state["loss_type"] == "softmax" and state["reg"] == pytest.approx(0.5)
 
 
+# The canvas's colour at the centre of each region polygon of the state it last painted, against the palette.
+PAINTED = """async () => {
+  const { regionPolygon } = await import('/static/js/plane.js');
+  const app = window.app, { W, b } = app.view.state, canvas = document.getElementById('regions-live');
+  const { xaxis, yaxis } = document.getElementById('regions-axes')._fullLayout;
+  const ratio = canvas.width / canvas.clientWidth;
+  const image = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height); // one readback
+  const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+  const mismatches = [];
+  let classes = 0;
+  W.forEach((_, k) => {
+    const poly = regionPolygon(W, b, k);
+    if (poly.length < 3) return;
+    classes++;
+    const [x, y] = [0, 1].map((d) => poly.reduce((s, p) => s + p[d], 0) / poly.length);
+    const [px, py] = [xaxis._offset + (x + 1) / 2 * xaxis._length, yaxis._offset + (1 - y) / 2 * yaxis._length];
+    const at = 4 * (Math.round(py * ratio) * canvas.width + Math.round(px * ratio));
+    const got = [...image.data.slice(at, at + 3)];
+    const want = hex(app.colors.region[k]);
+    if (got.some((v, i) => Math.abs(v - want[i]) > 2)) mismatches.push({ k, got, want });
+  });
+  return { classes, mismatches };
+}"""
+
+
 def test_the_table_is_marked_paused_while_running_on_large_data(demo, live_server):
     load_preset(demo, "blobs", 5, 2000)
     note = demo.locator("#table-note")
@@ -147,11 +172,13 @@ def test_the_table_is_marked_paused_while_running_on_large_data(demo, live_serve
     demo.click("text=Start repeated update")
     expect(note).to_contain_text("Paused until Stop")
     expect(demo.locator("#data-table")).to_have_class(re.compile(r"\bpaused\b"))
-    # meanwhile the points have a layer of their own and the regions are polygons, not the heatmap
-    demo.wait_for_function("""() => !document.getElementById('regions-points').hidden
-      && document.getElementById('regions').data.filter((t) => t.fill === 'toself').length === 5
-      && !document.getElementById('regions').data.some((t) => t.type === 'heatmap')""")
+    # meanwhile the points have a layer of their own and the regions are painted on the canvas beneath them:
+    # inside each class's region (its polygon's centre) the canvas has that class's region colour
+    demo.wait_for_function("() => !document.getElementById('regions-points').hidden && !document.getElementById('regions-live').hidden")
     demo.click("text=Stop repeated update")
+    painted = demo.evaluate(PAINTED)
+    assert painted["classes"] == 5 and painted["mismatches"] == [], painted
+    demo.wait_for_function("() => document.getElementById('regions-live').hidden")
     expect(note).not_to_contain_text("Paused")
     expect(demo.locator("#data-table")).not_to_have_class(re.compile(r"\bpaused\b"))
     state = session_state(demo, live_server)
