@@ -54,7 +54,7 @@ export class Plane {
   }
 
   #clearLive() {
-    if (!this.pointsDrawn) return;
+    if (this.canvas.hidden) return; // not live (restyle may have forgotten the points drawn: not a guide)
     this.pointsDrawn = null;
     Plotly.purge(this.points);
     this.points.hidden = true;
