@@ -1,5 +1,7 @@
 """Shared steps of the browser tests: states to put the page in, and measurements of what it shows."""
 
+import json
+
 import httpx
 from playwright.sync_api import expect
 
@@ -78,3 +80,11 @@ def diverge(page, live_server, size=1e149):
     page.reload()
     expect(page.locator("#step-count")).to_have_text(str(state["step"]))
     return state
+
+
+def export_session(page, path):
+    """Click "Export session (JSON)" and save the download at ``path``; returns the record."""
+    with page.expect_download() as download:
+        page.click("text=Export session (JSON)")
+    download.value.save_as(path)
+    return json.loads(path.read_text())

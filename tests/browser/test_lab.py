@@ -1,7 +1,6 @@
 """The optimization lab in a real browser: editing data on the plot, optimizers, gradient check, loss
 surface, shared links and export/import."""
 
-import json
 import re
 
 import httpx
@@ -10,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import session_state
-from tests.browser.helpers import to_pixels
+from tests.browser.helpers import export_session, to_pixels
 
 
 def rows(page):
@@ -121,11 +120,8 @@ def test_a_shared_link_opens_the_same_state(demo, live_server, context):
 def test_export_and_import_round_trip(demo, live_server, tmp_path):
     demo.click("text=Single parameter update")
     expect(demo.locator("#step-count")).to_have_text("1")
-    with demo.expect_download() as download:
-        demo.click("text=Export session (JSON)")
     path = tmp_path / "session.json"
-    download.value.save_as(path)
-    record = json.loads(path.read_text())
+    record = export_session(demo, path)
     assert record["step"] == 1 and len(record["history"]) == 2
     demo.get_by_role("button", name="Reset", exact=True).click()
     expect(demo.locator("#step-count")).to_have_text("0")

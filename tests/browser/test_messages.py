@@ -1,11 +1,9 @@
 """Messages where the user is looking: beside the control that caused them (or in the toast fixed in the
 viewport when that place is out of view), cleared by the next success; explanations that follow the data."""
 
-import json
-
 from playwright.sync_api import expect
 
-from tests.browser.helpers import in_viewport, load_preset
+from tests.browser.helpers import export_session, in_viewport, load_preset
 
 
 def test_an_error_raised_while_scrolled_down_appears_in_view_beside_its_button(demo, console):
@@ -34,11 +32,8 @@ def test_a_successful_import_replaces_the_failure_message(demo, tmp_path, live_s
     expect(note).to_contain_text("Import failed")
     demo.click("text=Single parameter update")
     expect(demo.locator("#step-count")).to_have_text("1")
-    with demo.expect_download() as download:
-        demo.click("text=Export session (JSON)")
     good = tmp_path / "good.json"
-    download.value.save_as(good)
-    assert json.loads(good.read_text())["step"] == 1
+    assert export_session(demo, good)["step"] == 1
     demo.set_input_files("#import-file", str(good))
     expect(note).to_have_text("Imported good.json.")
 
