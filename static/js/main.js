@@ -33,6 +33,7 @@ const OPTIMIZER_INFO = {
 class App {
   constructor() {
     this.queue = new SerialQueue();
+    this.pending = new Map(); // setting → changes of it not yet answered (see act)
     this.frame = new RenderScheduler(() => this.render());
     this.regionsDiv = $("regions");
     this.plane = new Plane({ axes: $("regions-axes"), regions: this.regionsDiv, points: $("regions-points"), canvas: $("regions-live") });
@@ -137,8 +138,11 @@ class App {
 
   // Run a state-changing request in the serial queue and render its answer. Errors are shown at `where` (the
   // message place beside the control that asked), never thrown; a success clears that place.
+  // A keyed change (a setting's name) counts as pending until its answer is in: the controls show the server's
+  // value of that setting only when none is pending, so the echo of an earlier change never undoes a later one.
   act(call, key = null, { replace = false, where = null } = {}) {
-    return this.queue.push(async () => {
+    if (key) this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    const done = this.queue.push(async () => {
       const sid = this.sid;
       try {
         const state = await call(sid);
@@ -156,6 +160,12 @@ class App {
         return null;
       }
     }, key);
+    if (key) done.then(() => this.pending.set(key, this.pending.get(key) - 1));
+    return done;
+  }
+
+  settled(key) {
+    return !this.pending.get(key);
   }
 
   // W and b with one entry replaced by change(old value).
@@ -211,17 +221,24 @@ class App {
   }
 
   syncControls(state) {
-    const sync = (el, value) => { if (document.activeElement !== el && String(el.value) !== String(value)) el.value = value; };
-    this.stepSlider.show(state.step_size);
-    this.regSlider.show(state.reg);
-    this.stepEdit.show(state.step_size);
-    this.regEdit.show(state.reg);
-    sync($("loss-type"), state.loss_type);
-    sync($("optimizer"), state.optimizer);
-    sync($("batch-size"), state.batch_size);
-    sync($("h"), state.h);
-    sync($("search-scale"), state.search_scale);
-    document.querySelector(`input[name=reg-gradient][value=${state.reg_gradient}]`).checked = true;
+    const sync = (el, key) => {
+      const value = state[key];
+      if (this.settled(key) && document.activeElement !== el && String(el.value) !== String(value)) el.value = value;
+    };
+    if (this.settled("step_size")) {
+      this.stepSlider.show(state.step_size);
+      this.stepEdit.show(state.step_size);
+    }
+    if (this.settled("reg")) {
+      this.regSlider.show(state.reg);
+      this.regEdit.show(state.reg);
+    }
+    sync($("loss-type"), "loss_type");
+    sync($("optimizer"), "optimizer");
+    sync($("batch-size"), "batch_size");
+    sync($("h"), "h");
+    sync($("search-scale"), "search_scale");
+    if (this.settled("reg_gradient")) document.querySelector(`input[name=reg-gradient][value=${state.reg_gradient}]`).checked = true;
     for (const label of document.querySelectorAll(".optimizer-settings label")) {
       label.classList.toggle("shown", label.dataset.for === state.optimizer);
     }

@@ -23,6 +23,31 @@ def test_sliders_announce_the_value_and_arrow_keys_step_through_round_values(dem
     assert session_state(demo, live_server)["step_size"] == 0.2  # a round value, not 0.10233
 
 
+# Each PATCH answer held back 400 ms in the page, so that a second change is made while the first is in flight.
+SLOW_PATCHES = """() => {
+  const send = window.fetch;
+  window.fetch = (url, init) => send(url, init).then((r) =>
+    init?.method === "PATCH" ? new Promise((resolve) => setTimeout(() => resolve(r), 400)) : r);
+}"""
+
+
+def test_a_slider_keeps_its_newest_value_while_earlier_changes_are_answered(demo, live_server):
+    demo.evaluate(SLOW_PATCHES)
+    step = demo.locator("#step-size")
+    step.focus()
+    demo.keyboard.press("ArrowRight")  # 0.2, in flight
+    demo.keyboard.press("ArrowRight")  # 0.5, queued behind it
+    # The answer to 0.2 arrives and is drawn while 0.5 is still on its way: the slider must not go back to 0.2.
+    demo.wait_for_function("() => window.app.view.state.step_size === 0.2")
+    demo.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
+    assert step.get_attribute("aria-valuetext") == "0.5"
+    expect(demo.locator("#step-size-value")).to_have_text("0.50000")
+    demo.keyboard.press("ArrowLeft")  # from 0.5, not from an echoed 0.2
+    expect(step).to_have_attribute("aria-valuetext", "0.2")
+    demo.wait_for_function("() => !window.app.queue.busy && window.app.view.state.step_size === 0.2")
+    assert session_state(demo, live_server)["step_size"] == 0.2
+
+
 def test_one_key_press_moves_lambda_off_zero_and_back(demo, live_server):
     reg = demo.locator("#reg")
     reg.focus()
