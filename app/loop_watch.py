@@ -114,10 +114,11 @@ class Timed:
 
 
 def install(app):
-    """The :class:`Watch` if ``LINCLASS_DEBUG_TIMINGS`` is set (its middleware outermost), else None."""
+    """The :class:`Watch` if ``LINCLASS_DEBUG_TIMINGS`` is set (its middleware in front of ``app.front``, the
+    fast path included), else None."""
     path = os.environ.get(ENV)
     if not path:
         return None
     watch = Watch(path)
-    app.add_middleware(Timed, watch=watch)
+    app.front = Timed(app.front, watch)
     return watch

@@ -19,6 +19,12 @@ uvicorn applies that last one to its h11 protocol only, and has no deadline for 
 
 uvicorn has no option for ``request_timeout``, so the protocol reads it from ``LINCLASS_REQUEST_TIMEOUT``, in
 every worker process alike.
+
+It also sends each response in one piece: uvicorn writes the status line and headers when the app starts the
+response and the body when it sends it, two ``send()`` calls and, on a connection with Nagle's algorithm off,
+two TCP segments for one small answer. Over loopback the receiving side's work runs on the sender's core too,
+so the second segment cost the server's one core about a tenth of a step request (bench/throughput.py).
+:class:`CoalescingTransport` joins the writes made in one turn of the event loop into one.
 """
 
 import functools
@@ -53,7 +59,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # --- connections ----------------------------------------------------------------------------------
     def connection_made(self, transport):
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))
         limit = self.config.limit_concurrency
         if limit is not None and len(self.connections) > limit:
             self._refuse(503, "Too many open connections")
@@ -82,6 +88,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self):
         self.reading_head = False
         super().on_headers_complete()
+
+    def on_response_complete(self):
+        self.transport.flush()  # the whole response at once, without waiting for the loop's next turn
+        super().on_response_complete()
 
     # --- the request deadline -------------------------------------------------------------------------
     def on_message_begin(self):
@@ -122,3 +132,33 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                                  b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n"
                                  + body)
         self.transport.close()
+
+
+class CoalescingTransport:
+    """A connection's transport whose writes wait until the end of the event loop's turn (or :meth:`flush`) and
+    then go out as one: a response's head and body in one ``send()``. At most one turn's writes are held, so a
+    streamed response still flows, chunk by chunk, under the transport's own flow control."""
+
+    def __init__(self, transport, loop):
+        self._transport, self._loop, self._pending = transport, loop, []
+
+    def write(self, data):
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self):
+        if self._pending and not self._transport.is_closing():  # a lost connection: nothing to send it to
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending.clear()
+            self._transport.write(data)
+
+    def close(self):
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self):
+        return self._transport.is_closing()
+
+    def __getattr__(self, name):  # everything else as the transport itself (extra info, reading, protocol)
+        return getattr(self._transport, name)

@@ -1,68 +1,127 @@
-"""The step and health routes' usual requests answered without FastAPI's routing and dependency resolution.
+"""The step and health routes' usual requests, answered in front of FastAPI's middleware and routing.
 
-Those cost about 350 µs of CPU per step request here (matching the path against every route, solving the
-dependencies, validating the query and headers), while the step itself, its store and its response take
-about 90 µs: with them, one core served ~1,400 steps/s, short of the 5,000 that 100 clients at 50 steps/s
-need (bench/throughput.py). This pure ASGI middleware, innermost of the app's own (after the request guard's
-body and content-type checks, inside the security headers), takes ``POST /api/sessions/{id}/step`` with no
-query or ``detail=full|summary`` and at most one ``If-Match``, and ``GET /api/health``; it runs the same code
-as the routes (:func:`app.api.sessions.take_steps`) and answers errors with the app's own exception handlers.
-Every other request, including any other query string, goes on to FastAPI, whose routes stay declared and
-documented in the OpenAPI schema.
+The repeated update hammers ``POST /api/sessions/{id}/step``: a class of 100 clients at 50 steps/s each needs
+5,000 steps/s from one core, ≤ 200 µs of CPU per request (bench/throughput.py). FastAPI's route costs about
+350 µs on routing and dependencies alone, and its middleware stack (error handling, body limit, the request
+guard, the security headers), each wrapping ``send`` again, a further ~30 µs. So :class:`FastPath` sits in
+front of all of it (:class:`app.main.DemoApp`) and answers, with raw ASGI messages:
+
+* ``POST /api/sessions/{id}/step`` with no query or ``detail=full|summary``, at most one ``If-Match`` and an
+  ordinary body: a ``Content-Length`` within the server's ``max_body`` and, if there is a body, declared as
+  ``application/json`` (the request guard's rules), not chunked. It runs the route's own code
+  (:func:`app.api.sessions.take_steps`) and answers errors with the app's own exception handlers;
+* ``GET /api/health``.
+
+Every other request, and any of these with an unusual header (repeated, too long a body, another content type),
+goes on to FastAPI, whose answer is then the reference one: its routes stay declared and documented in the
+OpenAPI schema, and tests/api/test_fast_path.py checks that both answer alike, byte for byte.
 """
 
 import inspect
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
 
+from app.api.etag import etag
+from app.api.middleware import PAGE_HEADERS
 from app.api.pages import HEALTH
+from app.api.responses import dumps
 from app.api.sessions import take_steps
 
 PREFIX, SUFFIX = "/api/sessions/", "/step"
 DETAILS = {b"": "full", b"detail=full": "full", b"detail=summary": "summary"}
-_MANY = object()
+JSON_TYPE = [(b"content-type", b"application/json")]
+HEALTH_START = {"type": "http.response.start", "status": 200, "headers": [
+    (b"content-length", str(len(HEALTH)).encode()), *JSON_TYPE, *PAGE_HEADERS]}
+HEALTH_BODY = {"type": "http.response.body", "body": HEALTH}
+SERVER_ERROR = b"Internal Server Error"
+# the request headers the fast path reads; a request that repeats one of them goes to FastAPI
+READ = {b"content-length", b"content-type", b"if-match", b"transfer-encoding"}
 
 
 class FastPath:
-    def __init__(self, app):
-        self.app = app
+    """ASGI: the usual step and health requests here, all others to ``rest`` (FastAPI's own ``__call__``)."""
+
+    def __init__(self, app, rest, max_body):
+        self.app, self.rest, self.max_body = app, rest, max_body
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope.get("root_path"):
             path, method = scope["path"], scope["method"]
             if method == "POST" and path.startswith(PREFIX) and path.endswith(SUFFIX):
                 sid, detail = path[len(PREFIX):-len(SUFFIX)], DETAILS.get(scope["query_string"])
-                if_match = _header(scope["headers"], b"if-match")
-                if sid and "/" not in sid and detail is not None and if_match is not _MANY:
-                    return await self._step(scope, receive, send, sid, if_match, detail)
+                headers = _read(scope["headers"])
+                if sid and "/" not in sid and detail is not None and self._ordinary(headers):
+                    return await self._step(scope, receive, send, sid, headers.get(b"if-match"), detail)
             elif method == "GET" and path == "/api/health":
-                return await Response(HEALTH, media_type="application/json")(scope, receive, send)
-        await self.app(scope, receive, send)
+                await send(HEALTH_START)
+                return await send(HEALTH_BODY)
+        await self.rest(scope, receive, send)
+
+    def _ordinary(self, headers):
+        """A body the request guard (app.api.middleware) would let through: else FastAPI answers it."""
+        if headers is None or b"transfer-encoding" in headers:
+            return False
+        length = headers.get(b"content-length", "0")
+        if not length.isdigit() or int(length) > self.max_body:
+            return False
+        kind = headers.get(b"content-type", "").split(";")[0].strip().lower()
+        return int(length) == 0 or kind == "application/json"
 
     async def _step(self, scope, receive, send, sid, if_match, detail):
+        scope["app"] = self.app  # as Starlette sets it, for request.app
         request = Request(scope, receive, send)
+        started = False
+
+        async def start(status, headers, body):
+            nonlocal started
+            started = True
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
         try:
-            response = await take_steps(request, sid, await request.body(), if_match, detail)
+            body = await _body(receive)
+            if body is None:  # the client left while sending it: nobody to answer
+                return
+            state, revision = await take_steps(request, sid, body, if_match, detail)
+            payload = dumps(state)
+            await start(200, [(b"etag", etag(sid, revision).encode()), (b"content-length", str(len(payload)).encode()),
+                              *JSON_TYPE, *PAGE_HEADERS], payload)
         except Exception as exc:
-            handler = _handler(scope["app"].exception_handlers, exc)
-            if handler is None:  # as FastAPI's routes: on to the server-error middleware (a 500)
+            if started:
+                raise
+            handler = _handler(self.app.exception_handlers, exc)
+            if handler is None:  # as Starlette's ServerErrorMiddleware: a plain 500, and the error to the log
+                await start(500, [(b"content-length", str(len(SERVER_ERROR)).encode()),
+                                  (b"content-type", b"text/plain; charset=utf-8"), *PAGE_HEADERS], SERVER_ERROR)
                 raise
             response = handler(request, exc)
             if inspect.isawaitable(response):
                 response = await response
-        await response(scope, receive, send)
+            response.raw_headers.extend(PAGE_HEADERS)
+            await response(scope, receive, send)
 
 
-def _header(headers, name):
-    """The value of header ``name`` (lower-case bytes) as text, None if absent, ``_MANY`` if repeated."""
-    found = None
+async def _body(receive):
+    """The whole request body (its length already checked), or None if the client disconnected."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _read(headers):
+    """The headers in :data:`READ` as ``{name: text}``, or None if one of them is repeated."""
+    found = {}
     for key, value in headers:
-        if key == name:
-            if found is not None:
-                return _MANY
-            found = value.decode("latin-1")
+        if key in READ:
+            if key in found:
+                return None
+            found[key] = value.decode("latin-1")
     return found
 
 

@@ -14,11 +14,15 @@ def _fallback(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def dumps(content):
+    return orjson.dumps(content, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 class JSON(Response):
     media_type = "application/json"
 
     def render(self, content):
-        return orjson.dumps(content, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
+        return dumps(content)
 
 
 def finite_or_none(a):

@@ -42,12 +42,12 @@ def parse_step(body):
 async def step_session(sid: SessionId, request: Request, if_match: IfMatch = None, detail: Detail = "full"):
     """Take ``steps`` optimizer steps (default 1, at most 10,000) within the server's compute budget;
     ``steps_taken`` says how many were; the history holds only the new losses."""
-    return await take_steps(request, sid, await request.body(), if_match, detail)
+    return tagged(*await take_steps(request, sid, await request.body(), if_match, detail))
 
 
 async def take_steps(request, sid, body, if_match, detail):
-    """The step route's work and its tagged response, shared with app.api.fast_path; errors are raised in the
-    route's order (an ill-shaped id before a bad body, both before the store is asked)."""
+    """The step route's work, shared with app.api.fast_path: ``(state, revision)`` for the tagged response;
+    errors are raised in the route's order (an ill-shaped id before a bad body, both before the store is asked)."""
     check_id(sid)
     steps = parse_step(body)
     async with request.app.state.store.open(sid, gone=request.is_disconnected) as t:
@@ -55,7 +55,7 @@ async def take_steps(request, sid, body, if_match, detail):
         first = t.step + 1
         taken = await request.app.state.compute.run_steps(request, t, steps)
         state = {**responses.state(sid, t, detail, history_from=first), "steps_taken": taken}
-    return tagged(state, t.revision)
+    return state, t.revision
 
 
 @router.post("", status_code=201, response_model=SessionPublic, responses={201: STATE, **TOO_MANY_SESSIONS})

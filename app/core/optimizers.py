@@ -53,7 +53,7 @@ class Problem:
         return total_loss(W, b, self.X, self.y, self.reg, self.loss_type)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: see app.core.model.Evaluation
 class Step:
     W: np.ndarray
     b: np.ndarray
@@ -128,7 +128,7 @@ def random_search(problem, W, b, ev, rng):
 OPTIMIZERS = {"gd": gd, "sgd": sgd, "numerical": numerical, "random_search": random_search}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: see app.core.model.Evaluation
 class Run:
     """Where :func:`run_steps` ended and what it saw on the way."""
 

@@ -58,6 +58,7 @@ class Trainer:
     preset: dict | None = None  # how the data were drawn (run_record.preset); None once edited by hand
     revision: int = 0  # changes saved so far: the session store adds one per change (the API's ETag)
     _ev: object = field(default=None, repr=False, compare=False)
+    _problem: object = field(default=None, repr=False, compare=False)  # of the current data and settings
     _rng: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -98,9 +99,13 @@ class Trainer:
         return self._rng
 
     def problem(self):
-        s = self.settings
-        return Problem(self.X, self.y, s.reg, s.loss_type, s.reg_gradient, s.step_size,
-                       s.batch_size, s.h, s.search_scale)
+        """The data and the objective (immutable: the lab's worker threads may hold it while the session moves
+        on); made again only after an edit or a reset."""
+        if self._problem is None:
+            s = self.settings
+            self._problem = Problem(self.X, self.y, s.reg, s.loss_type, s.reg_gradient, s.step_size,
+                                    s.batch_size, s.h, s.search_scale)
+        return self._problem
 
     @property
     def evaluation(self):
@@ -158,7 +163,7 @@ class Trainer:
             self.last_batch = None  # it indexed the old points
         self.diverged = False
         self.watch.restart()
-        self._ev = None
+        self._ev = self._problem = None
 
     def _mark_segment(self, optimizer):
         if self.segments and self.segments[-1][0] == self.step:
@@ -190,7 +195,7 @@ class Trainer:
         if len(X) + (0 if held is None else len(held.y)) > self.max_points:
             raise InvalidInput("n", f"at most {self.max_points} points in all")
         W, b = random_params(rng, classes) if params == "random" else spread_params(classes)
-        self.W, self.b, self.X, self.y, self._ev = W, b, _column_major(X), y, None
+        self.W, self.b, self.X, self.y, self._ev, self._problem = W, b, _column_major(X), y, None, None
         self.test_set, self.preset = held, preset
         self.seed, self._rng, self.rng_state = seed, rng, None
         self._restart()
@@ -198,7 +203,7 @@ class Trainer:
     def restore_defaults(self, seed=None):
         """Everything of the original demo: its nine points, the default settings and parameters; history
         cleared (Reset keeps the data and the settings)."""
-        self.settings = Settings()
+        self.settings = Settings()  # reset() makes the problem again
         self.reset(seed=seed, data="original")
 
     # --- records (export, import, shared stores) ---------------------------------------------------
@@ -259,7 +264,7 @@ class Trainer:
 
         r = run_steps(self.problem(), self.settings.optimizer, self.W, self.b, self.evaluation, self.rng, steps,
                       stop=stop, on_step=on_step)
-        new, taken, rng, self.diverged = r.losses, len(r.losses), self.rng, r.diverged
+        new, taken, self.diverged = r.losses, len(r.losses), r.diverged
         if r.diverged:
             watch.diverging = True
         if self.settings.optimizer == "random_search":
@@ -276,8 +281,7 @@ class Trainer:
                 del held.history[:drop]
             while len(self.segments) > 1 and self.segments[1][0] <= self.history_start:
                 del self.segments[0]  # it describes only dropped steps
-        self.rng_state = rng.bit_generator.state if self._rng is not None else self.rng_state
-        return taken
+        return taken  # the generator's state is read when a record is made (to_record)
 
 
 def spread_params(classes):
