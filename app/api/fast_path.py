@@ -31,9 +31,7 @@ from app.api.sessions import take_steps
 PREFIX, SUFFIX = "/api/sessions/", "/step"
 DETAILS = {b"": "full", b"detail=full": "full", b"detail=summary": "summary"}
 JSON_TYPE = [(b"content-type", b"application/json")]
-HEALTH_START = {"type": "http.response.start", "status": 200, "headers": [
-    (b"content-length", str(len(HEALTH)).encode()), *JSON_TYPE, *PAGE_HEADERS]}
-HEALTH_BODY = {"type": "http.response.body", "body": HEALTH}
+HEALTH_HEADERS = ((b"content-length", str(len(HEALTH)).encode()), *JSON_TYPE, *PAGE_HEADERS)
 SERVER_ERROR = b"Internal Server Error"
 # the request headers the fast path reads; a request that repeats one of them goes to FastAPI
 READ = {b"content-length", b"content-type", b"if-match", b"transfer-encoding"}
@@ -53,9 +51,9 @@ class FastPath:
                 headers = _read(scope["headers"])
                 if sid and "/" not in sid and detail is not None and self._ordinary(headers):
                     return await self._step(scope, receive, send, sid, headers.get(b"if-match"), detail)
-            elif method == "GET" and path == "/api/health":
-                await send(HEALTH_START)
-                return await send(HEALTH_BODY)
+            elif method == "GET" and path == "/api/health":  # messages made anew: a wrapper of send may change them
+                await send({"type": "http.response.start", "status": 200, "headers": list(HEALTH_HEADERS)})
+                return await send({"type": "http.response.body", "body": HEALTH})
         await self.rest(scope, receive, send)
 
     def _ordinary(self, headers):

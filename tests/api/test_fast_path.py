@@ -5,7 +5,10 @@ which gives the reference answer; a counter on the fast path's call proves which
 
 import pytest
 
+from fastapi.testclient import TestClient
+
 from app.api import fast_path
+from app.main import create_app
 from app.schemas import SessionPublic
 
 WELL_SHAPED_UNKNOWN = "A" * 32
@@ -102,3 +105,23 @@ def test_the_fast_paths_answers_carry_the_security_headers(client):
         assert r.headers["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in \
             r.headers["content-security-policy"]
     assert client.get("/api/health").content == b'{"status":"ok"}'
+
+
+def test_an_unexpected_error_is_a_plain_500_as_by_the_route_and_goes_to_the_log(config, monkeypatch):
+    """Where no exception handler applies, the fast path answers as Starlette's ServerErrorMiddleware does for
+    the route, and raises the error on (the server logs it)."""
+    async def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fast_path, "take_steps", broken)
+    monkeypatch.setattr("app.api.sessions.take_steps", broken)
+    app = create_app(config)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        sid = client.post("/api/sessions").json()["id"]
+        fast, slow = step(client, sid, {"steps": 1}), step(client, sid, {"steps": 1}, route=True)
+    assert fast.status_code == slow.status_code == 500
+    assert fast.content == slow.content == b"Internal Server Error"
+    assert fast.headers["content-type"] == slow.headers["content-type"] == "text/plain; charset=utf-8"
+    assert fast.headers["x-content-type-options"] == "nosniff"
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="a bug"):
+        step(client, client.post("/api/sessions").json()["id"], {"steps": 1})
