@@ -6,7 +6,8 @@
 //   tag        this tab's session (a random word kept beside the session id in sessionStorage: the id itself,
 //              the key to the session, never goes into a link)
 //   loss_type … search_scale   the settings;  W, b   JSON
-//   step       the step count;  curve   packed {history, start, segments, changes}: the loss curve
+//   step       the step count;  curve   packed {history, start, segments, changes, test}: the loss curve (test:
+//              the held-out loss beside each entry, null where unknown; only with a test set)
 //   data       packed {X, y, X_test, y_test};  preset   JSON of how the data were drawn (redrawn exactly);
 //   X, y       JSON (links of the earlier format);  omitted   the number of points left out of the link
 //   log, spf, surface, p1, p2, span, slice, present, palette   the view options
@@ -130,8 +131,8 @@ export class Link {
 
   // The packed loss curve: its last steps, as many as fit (at least the current loss).
   async curve(view) {
-    const { history, historyStart, state } = view;
-    const key = `${historyStart}:${history.length}:${history[history.length - 1]}:${state.segments.length}`;
+    const { history, historyStart, state, testHistory } = view;
+    const key = `${historyStart}:${history.length}:${history[history.length - 1]}:${state.segments.length}:${Boolean(testHistory)}`;
     if (key === this.cache.curve.key) return this.cache.curve.value;
     if (historyStart !== this.curveStart) [this.curveStart, this.curveFits] = [historyStart, CURVE_MAX_STEPS];
     let count = Math.min(history.length, this.curveFits); // start from what fitted last time: one pack, not several
@@ -142,7 +143,8 @@ export class Link {
         .map((s) => [s.start, s.optimizer]);
       const round = (v) => Number(v.toPrecision(7));
       const changes = (state.changes ?? []).filter((c) => c.step >= start);
-      value = await pack({ history: history.slice(-count).map(round), start, segments, changes });
+      const test = testHistory && { test: testHistory.slice(-count).map((v) => (v === null ? null : round(v))) };
+      value = await pack({ history: history.slice(-count).map(round), start, segments, changes, ...test });
       if (value.length <= CURVE_MAX_CHARS || count === 1) break;
       count = Math.max(1, Math.floor(count / 2));
     }

@@ -41,6 +41,7 @@ const isNumber = (v) => typeof v === "number" && Number.isFinite(v);
 const isVector = (v) => Array.isArray(v) && v.every(isNumber);
 const isMatrix = (v) => Array.isArray(v) && v.every(isVector);
 const isLabels = (v) => Array.isArray(v) && v.every((k) => Number.isInteger(k) && k >= 0);
+const isLosses = (v, length) => Array.isArray(v) && v.length === length && v.every((x) => x === null || isNumber(x));
 const CHECKED = { W: isMatrix, b: isVector, X: isMatrix, y: isLabels };
 
 // What the hash describes: { tag, body (settings, W, b), step, data, preset, curve, omitted, view, invalid[] },
@@ -81,7 +82,8 @@ export async function parseLink(hash) {
     return undefined;
   };
   link.data = (await packed("data", (d) => d && isMatrix(d.X) && isLabels(d.y))) ?? link.data;
-  link.curve = await packed("curve", (c) => c && isVector(c.history) && c.history.length > 0 && Number.isInteger(c.start) && Array.isArray(c.segments));
+  link.curve = await packed("curve", (c) => c && isVector(c.history) && c.history.length > 0 && Number.isInteger(c.start) &&
+    Array.isArray(c.segments) && (c.test === undefined || isLosses(c.test, c.history.length)));
   if (params.has("preset")) {
     try {
       const preset = JSON.parse(params.get("preset"));
@@ -127,13 +129,15 @@ export async function recreate(link, notes) {
     notes.push("The link holds no loss curve for its step count: the curve starts at this step.");
     const probe = await sessions.create({ ...body, ...data }); // for the loss at this step
     sessions.remove(probe.id).catch(() => null);
-    curve = { history: [probe.loss], start: step, segments: [[step, probe.optimizer]] };
+    curve = { history: [probe.loss], start: step, segments: [[step, probe.optimizer]], test: [probe.test_loss] };
   } else if (curve.start > 0) {
     notes.push(`The loss curve starts at step ${curve.start}: the link holds its last ${curve.history.length} steps.`);
   }
   const settings = Object.fromEntries(SETTINGS.filter((k) => k in body).map((k) => [k, body[k]]));
+  // a test set's loss beside each entry of the curve: the link's, or unknown (links made before it held them)
+  const tests = data.X_test && { test_history: curve.test ?? curve.history.map(() => null) };
   return sessions.import({
-    settings, W: body.W, b: body.b, ...data, step, seed: Math.floor(Math.random() * 2 ** 31),
+    settings, W: body.W, b: body.b, ...data, ...tests, step, seed: Math.floor(Math.random() * 2 ** 31),
     history: curve.history, history_start: curve.start, segments: curve.segments,
     ...(curve.changes?.length && { changes: curve.changes }), ...(preset && { preset }),
   });

@@ -5,6 +5,8 @@ import json
 import httpx
 from playwright.sync_api import expect
 
+from tests.browser.conftest import session_state
+
 # Every element whose content is wider than its box (scroll boxes excepted: they scroll by design), and the
 # page's own width.
 OVERFLOWS = """() => {
@@ -65,6 +67,19 @@ def load_preset(page, preset, classes, per_class):
     page.fill("#preset-n", str(per_class))
     page.click("text=Load data")
     expect(page.locator("#param-grid .param")).to_have_count(3 * classes)
+
+
+def load_blobs_with_tests(page, live_server):
+    page.select_option("#preset", "blobs")
+    page.click("#btn-preset")
+    expect(page.locator("#data-table tbody tr")).to_have_count(60)
+    slider = page.locator("#test-fraction")
+    slider.focus()
+    for _ in range(6):  # 0.05 a key: 30 %
+        page.keyboard.press("ArrowRight")
+    expect(slider).to_have_attribute("aria-valuetext", "30 % held out for testing")
+    page.wait_for_function("() => window.app.view.state.n_test === 18")
+    return session_state(page, live_server)
 
 
 def diverge(page, live_server, size=1e149):

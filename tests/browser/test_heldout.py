@@ -1,27 +1,13 @@
 """Held-out data on the page: the train/test and noise sliders, Regenerate, hollow test points that the editor
 never touches, the test curve and the test accuracy."""
 
-import httpx
 from playwright.sync_api import expect
 
 from app.core.datasets import NOISE
 from tests.browser.conftest import session_state
-from tests.browser.helpers import to_pixels
+from tests.browser.helpers import load_blobs_with_tests, to_pixels
 
 TEST_TRACE = "() => document.getElementById('regions').data.find((t) => t.name === 'test points') ?? null"
-
-
-def load_blobs_with_tests(page, live_server):
-    page.select_option("#preset", "blobs")
-    page.click("#btn-preset")
-    expect(page.locator("#data-table tbody tr")).to_have_count(60)
-    slider = page.locator("#test-fraction")
-    slider.focus()
-    for _ in range(6):  # 0.05 a key: 30 %
-        page.keyboard.press("ArrowRight")
-    expect(slider).to_have_attribute("aria-valuetext", "30 % held out for testing")
-    page.wait_for_function("() => window.app.view.state.n_test === 18")
-    return session_state(page, live_server)
 
 
 def test_the_test_slider_holds_points_out_drawn_hollow(demo, live_server):

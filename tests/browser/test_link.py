@@ -1,7 +1,11 @@
 """The link is the view: the address bar follows every change, a reload keeps the live session, a copied link
 opens the same view in another browser, and bad, old or too large links are handled in words."""
 
+import base64
+import json
 import re
+import zlib
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import numpy as np
@@ -9,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import session_state
-from tests.browser.helpers import load_preset, to_pixels
+from tests.browser.helpers import load_blobs_with_tests, load_preset, to_pixels
 
 DEFAULTS_W = [[1, 2], [2, -4], [3, -1]]
 
@@ -96,6 +100,51 @@ def test_a_link_to_generated_data_draws_them_again(demo, live_server, context):
     copy = session_state(shared, live_server)
     assert copy["X"] == original["X"] and copy["y"] == original["y"] and copy["W"] == original["W"]
     assert copy["preset"] == original["preset"]
+    shared.context.close()
+
+
+def test_a_link_with_held_out_data_opens_with_its_test_points_and_test_curve(demo, live_server, context):
+    load_blobs_with_tests(demo, live_server)
+    steps(demo, 3)
+    original = session_state(demo, live_server)
+    hash_has(demo, "step=3")
+    shared = fresh_page(context, demo.url)
+    expect(shared.locator("#step-count")).to_have_text("3")
+    copy = session_state(shared, live_server)
+    for key in ("X", "y", "X_test", "y_test", "W", "b", "step", "test_loss", "test_accuracy"):
+        assert copy[key] == original[key], key
+    np.testing.assert_allclose(copy["test_history"], original["test_history"], rtol=1e-6)
+    curve = shared.evaluate("() => document.getElementById('loss-curve').data.find((t) => t.name === 'test data loss')")
+    assert curve["x"] == [0, 1, 2, 3]
+    np.testing.assert_allclose(curve["y"], original["test_history"], rtol=1e-6)
+    expect(shared.locator("#test-accuracy")).to_have_text(demo.inner_text("#test-accuracy"))
+    shared.context.close()
+
+
+def repacked(url, key, change):
+    """``url`` with its packed field ``key`` (deflate-raw JSON, base64url) unpacked, changed and packed again."""
+    base, fragment = url.split("#", 1)
+    params = dict(parse_qsl(fragment, keep_blank_values=True))
+    text = params[key] + "=" * (-len(params[key]) % 4)
+    value = json.loads(zlib.decompress(base64.urlsafe_b64decode(text), wbits=-15))
+    change(value)
+    packer = zlib.compressobj(wbits=-15)
+    packed = packer.compress(json.dumps(value).encode()) + packer.flush()
+    params[key] = base64.urlsafe_b64encode(packed).decode().rstrip("=")
+    return f"{base}#{urlencode(params)}"
+
+
+def test_a_link_with_held_out_data_but_no_test_curve_opens_with_the_test_losses_unknown(demo, live_server, context):
+    load_blobs_with_tests(demo, live_server)  # as links made before they carried the test curve
+    steps(demo, 2)
+    original = session_state(demo, live_server)
+    hash_has(demo, "step=2")
+    shared = fresh_page(context, repacked(demo.url, "curve", lambda curve: curve.pop("test")))
+    expect(shared.locator("#step-count")).to_have_text("2")
+    copy = session_state(shared, live_server)
+    assert copy["X_test"] == original["X_test"] and copy["test_loss"] == original["test_loss"]
+    assert copy["test_history"] == [None, None, None]  # unknown, not made up
+    expect(shared.locator("#test-accuracy")).to_have_text(demo.inner_text("#test-accuracy"))
     shared.context.close()
 
 
