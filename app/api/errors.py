@@ -80,7 +80,8 @@ async def precondition_failed(request: Request, exc: PreconditionFailed):
 
 
 async def too_many_sessions(request: Request, exc: TooManySessions):
-    detail = f"Too many new sessions from this address; try again in {exc.retry_after} s"
+    kind = "experiments" if request.url.path.startswith("/api/experiments") else "sessions"
+    detail = f"Too many new {kind} from this address; try again in {exc.retry_after} s"
     return JSON({"detail": detail}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
 

@@ -169,10 +169,11 @@ async def experiment_templates(eid: ExperimentId, request: Request):
 
 
 def _indices(text, n):
-    try:
-        indices = [int(v) for v in text.split(",")] if text else list(range(min(DEFAULT_IMAGES, n)))
-    except ValueError:
-        raise InvalidInput("indices", "must be integers separated by commas", "query") from None
+    parts = text.split(",") if text else []
+    # ASCII digits only: int() also takes "１", "1_0", "+3" and " 1", none of them what a client means
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise InvalidInput("indices", "must be integers separated by commas", "query")
+    indices = [int(p) for p in parts] if parts else list(range(min(DEFAULT_IMAGES, n)))
     if not 1 <= len(indices) <= MAX_INDICES or not all(0 <= i < n for i in indices):
         raise InvalidInput("indices", f"must be 1 to {MAX_INDICES} integers in [0, {n})", "query")
     return indices

@@ -74,7 +74,11 @@ export class DivergenceCoach {
     if (answer) {
       const back = best ? `where the loss was lowest (${formatNumber(best.loss)})` : "to the defaults";
       app.say(`Step size halved to ${spoken(stepSize)}, parameters put back ${back}. Press Start again.`, "info", this.place);
-      document.getElementById("btn-start").focus(); // the button that removed itself had the focus
+      // The message beside Start, scrolled into view as little as needed; the focus on Start (the button that
+      // removed itself had it) without focus()'s own scrolling, which jumped the page; so no copy in the toast.
+      this.place.scrollIntoView({ block: "nearest" });
+      document.getElementById("btn-start").focus({ preventScroll: true });
+      app.messages.settle(this.place);
     }
   }
 }

@@ -164,7 +164,7 @@ class ImagesApp {
       if (id !== this.id) return;
       this.evaluation = evaluation;
       this.batch = batch;
-      this.results.noteAccuracy(lastStepOptimizer(this.view.state), evaluation.accuracy, this.view.state.step);
+      this.results.noteAccuracy(lastStepOptimizer(this.view.state), evaluation.accuracy, this.view.state);
       this.drawResults();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) this.say(err.message, "error");
@@ -236,8 +236,8 @@ class ImagesApp {
     for (const [field, id] of Object.entries(FIELDS)) {
       $(id).addEventListener("change", (e) => {
         const v = Number(e.target.value);
-        if (e.target.value === "" || !Number.isFinite(v)) return;
-        patch(field, field === "batch_size" ? Math.round(v) : v);
+        if (e.target.value !== "" && Number.isFinite(v)) patch(field, field === "batch_size" ? Math.round(v) : v);
+        else this.showError(new Error(`${field}: must be a finite number`)); // 1e400, or emptied by the browser
       });
     }
     $("dataset").addEventListener("change", (e) => {
@@ -247,6 +247,10 @@ class ImagesApp {
         try {
           await this.use(await experiments.create({ dataset: e.target.value }));
         } catch (err) {
+          // the experiment is still the one it was: the picker says so, and shows why the other is unavailable
+          await this.listDatasets().catch(() => null);
+          $("dataset").value = this.view.state.dataset;
+          this.showHint();
           this.showError(err);
         }
       });

@@ -10,6 +10,12 @@ export function lastStepOptimizer(state) {
   return state.segments.filter((seg) => seg.start < state.step).at(-1)?.optimizer ?? null;
 }
 
+// The steps `optimizer` took: each segment runs from its start to the next one's (the last to the current step).
+export function stepsBy(state, optimizer) {
+  const segments = state.segments;
+  return segments.reduce((n, seg, i) => n + (seg.optimizer === optimizer ? (segments[i + 1]?.start ?? state.step) - seg.start : 0), 0);
+}
+
 // The latest state, the whole loss history and every accuracy point.
 export class ExperimentView {
   constructor(state) {
@@ -49,8 +55,9 @@ export class Results {
     Object.assign((this.by[optimizer] ??= {}), { evals: state.loss_evals, ms: 1000 * state.step_seconds, batch: state.batch_size });
   }
 
-  noteAccuracy(optimizer, accuracy, step) {
-    if (step > 0 && optimizer) Object.assign((this.by[optimizer] ??= {}), { accuracy, step });
+  // The test accuracy after `optimizer`'s last step: the model's, so it owes something to any optimizer before it.
+  noteAccuracy(optimizer, accuracy, state) {
+    if (state.step > 0 && optimizer) Object.assign((this.by[optimizer] ??= {}), { accuracy, steps: stepsBy(state, optimizer), total: state.step });
   }
 
   // The "Here" cell of the lecture table, or null before the optimizer has run.
@@ -58,7 +65,11 @@ export class Results {
     const o = this.by[optimizer];
     if (!o) return null;
     const parts = [];
-    if (o.accuracy !== undefined) parts.push(`${pct(o.accuracy)} test after ${o.step.toLocaleString("en")} steps`);
+    if (o.accuracy !== undefined) {
+      const count = (n) => n.toLocaleString("en");
+      const others = o.total > o.steps ? ` (${count(o.total)} in all)` : "";
+      parts.push(`${pct(o.accuracy)} test after ${count(o.steps)} of its steps${others}`);
+    }
     if (o.evals !== undefined) {
       const batch = optimizer === "sgd" ? ` on ${o.batch} images` : "";
       parts.push(`${o.evals.toLocaleString("en")} loss evaluation${o.evals > 1 ? "s" : ""}${batch}, ${o.ms.toFixed(o.ms < 10 ? 2 : 0)} ms a step`);

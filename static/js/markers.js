@@ -1,7 +1,7 @@
 // The changes of a run on the loss curve: a thin dashed vertical rule at each change's step with a short label
-// ("λ 0.1", "step 10", "loss softmax", "gd→sgd", "data", "params"). Pure: changes in, Plotly shapes and
-// annotations out. They go on the curve's axes layer, which is redrawn only when its ranges or these marks
-// change, so that they cost the repeated update nothing.
+// ("λ 0.1", "η 10" for the step size (not "step 10", on an axis of step numbers), "loss softmax", "gd→sgd", "data",
+// "params"). Pure: changes in, Plotly shapes and annotations out. They go on the curve's axes layer, which is
+// redrawn only when its ranges or these marks change, so that they cost the repeated update nothing.
 //
 // Several changes at one step share a rule and a label. Labels sit in two rows at the top of the plot; a label
 // that would overlap its neighbours in both rows is left out (its rule stays), the latest changes first. When
@@ -19,7 +19,7 @@ const OPTIMIZER_SHORT = { gd: "gd", sgd: "sgd", numerical: "num", random_search:
 export function changeLabel({ what, value }, before = null) {
   switch (what) {
     case "reg": return `λ ${spoken(value)}`;
-    case "step_size": return `step ${spoken(value)}`;
+    case "step_size": return `η ${spoken(value)}`;
     case "loss_type": return `loss ${LOSS_NAMES[value] ?? value}`;
     case "optimizer": return before && before !== value
       ? `${OPTIMIZER_SHORT[before]}→${OPTIMIZER_SHORT[value]}` : `opt ${OPTIMIZER_SHORT[value] ?? value}`;

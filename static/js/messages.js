@@ -54,7 +54,8 @@ export class Messages {
   }
 }
 
+// Within a pixel: scrollIntoView may leave an element half a pixel past the edge it was aligned with.
 function inView(el) {
   const r = el.getBoundingClientRect();
-  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth;
+  return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1 && r.left >= -1 && r.right <= window.innerWidth + 1;
 }

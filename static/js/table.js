@@ -9,6 +9,9 @@ import { pick, shapeIcon } from "./palette.js";
 import { setText } from "./controls.js";
 
 const MAX_ROWS = 100; // beyond this the table shows an evenly spaced sample of the points
+// A loss above 0 that two decimals would show as "0.00" (in the red frame of a positive loss, beside the ticked
+// "0.00" of a zero one) is shown as what it is: below 0.01.
+const lossText = (L) => (L > 0 && L < 0.005 ? "<0.01" : fixed2(L));
 const PAUSED = "Paused until Stop: the rows and their mean are those from before the run (the totals below are live).";
 
 export class DataTable {
@@ -18,6 +21,11 @@ export class DataTable {
     this.shape = "";
     this.rows = [];
     this.sample = "";
+    // Whether columns scroll beneath the sticky L column (see app.css), read after layout, when a size changes.
+    const wrap = table.parentElement;
+    const sizes = new ResizeObserver(() => wrap.classList.toggle("overflowing", wrap.scrollWidth > wrap.clientWidth + 1));
+    sizes.observe(table);
+    sizes.observe(wrap);
   }
 
   #build(K, rowsShown, colors) {
@@ -88,9 +96,9 @@ export class DataTable {
         this.rows[r].label = y[i];
       }
       for (let k = 0; k < K; k++) setText(cells[3 + k], fixed2(scores[i][k]));
-      setText(cells[3 + K], fixed2(losses[i]));
+      setText(cells[3 + K], lossText(losses[i]));
       cells[3 + K].classList.toggle("zero", losses[i] === 0);
     }
-    setText(this.meanValue, fixed2(sum / N));
+    setText(this.meanValue, lossText(sum / N));
   }
 }

@@ -203,7 +203,9 @@ def test_nan_is_refused(client):
     ("patch", "", {"step_size": -1}, "step_size"), ("patch", "", {"dataset": "cifar10"}, "body"),
     ("patch", "", {"loss_type": "hinge"}, "loss_type"), ("post", "/reset", {"seed": "1"}, "seed"),
     ("get", "/evaluate?split=train", None, "split"), ("get", "/images?indices=1,x", None, "indices"),
-    ("get", "/images?indices=300", None, "indices"), ("get", "/images?split=dev", None, "split"),
+    ("get", "/images?indices=300", None, "indices"), ("get", "/images?indices=%EF%BC%91", None, "indices"),
+    ("get", "/images?indices=1_0", None, "indices"), ("get", "/images?indices=%2B3", None, "indices"),
+    ("get", "/images?indices=%201", None, "indices"), ("get", "/images?split=dev", None, "split"),
     ("get", f"/images?indices={','.join(['1'] * 101)}", None, "indices"), ("get", "/gradcheck?count=0", None, "count"),
     ("get", "/gradcheck?count=51", None, "count"), ("get", "/gradcheck?seed=-3", None, "seed"),
 ])

@@ -94,6 +94,16 @@ def test_over_its_cap_an_address_loses_its_own_least_recently_used_idle_session(
         assert [alive(client, sid) for sid in (a, b, c, d, other)] == [True, False, True, True, True]
 
 
+def test_an_experiment_flood_gets_429_in_its_own_words(config):
+    with served(config, create_burst=2, create_rate=0.01) as (client, _):
+        def experiment():
+            return client.post("/api/experiments", json={"dataset": "digits"}, headers={"X-Forwarded-For": "10.0.0.3"})
+
+        assert [experiment().status_code for _ in range(2)] == [201, 201]
+        r = experiment()
+        assert r.status_code == 429 and r.json()["detail"].startswith("Too many new experiments from this address")
+
+
 def test_a_creation_flood_gets_429_with_retry_after_and_other_addresses_do_not(config):
     with served(config, create_burst=5, create_rate=1.0) as (client, store):
         for _ in range(5):

@@ -2,6 +2,8 @@
 (naming 2·λ·step size ≥ 2 when that is the cause) and offers "Halve the step size" and "Restore the defaults";
 the Restore defaults button beside Reset."""
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import expect
@@ -44,6 +46,21 @@ def test_step_size_10_diverges_stops_and_names_the_rule(demo, live_server):
     expect(demo.locator("#step-count")).to_have_text(str(state["step"]))
     expect(message.get_by_role("button", name="Halve the step size")).to_be_visible()
     expect(message.get_by_role("button", name="Restore the defaults")).to_be_visible()
+
+
+def test_halving_when_scrolled_down_says_it_once_beside_start_without_a_jump(demo, live_server):
+    set_step_size(demo, 10, "10.00000")
+    start_until_stopped(demo)
+    remedy = demo.get_by_role("button", name="Halve the step size")
+    remedy.evaluate("(b) => window.scrollBy(0, b.getBoundingClientRect().top - 10)")  # the button at the top edge
+    before = demo.evaluate("window.scrollY")
+    remedy.click()
+    expect(demo.locator("#run-msg")).to_contain_text("Step size halved to 5")
+    expect(demo.locator("#btn-start")).to_be_focused()
+    box = demo.locator("#run-msg").bounding_box()  # in view, to the pixel (scrollIntoView may land on a half)
+    assert box["y"] >= -1 and box["y"] + box["height"] <= demo.viewport_size["height"] + 1
+    expect(demo.locator("#toast")).not_to_have_class(re.compile(r"\bshown\b"))  # said once, not twice
+    assert abs(demo.evaluate("window.scrollY") - before) < 200  # scrolled as little as needed
 
 
 def test_lambda_10_at_step_size_01_names_the_regularization(demo, live_server):

@@ -170,6 +170,39 @@ def test_cifar10_from_a_folder_in_colour_and_its_numerical_gradient_refused(page
     assert [c for c in console if "422" not in c] == []
 
 
+def test_a_dataset_that_fails_to_load_leaves_the_picker_on_the_experiments_own(page, start_server, tmp_path,
+                                                                              monkeypatch):
+    from app.config import Config
+    from tests import fake_cifar
+
+    folder = tmp_path / "cifar-10-batches-py"
+    fake_cifar.write(folder, per_batch=40, n_test=40)
+    (folder / "data_batch_3").write_bytes(b"not a pickle")  # every file there, one unreadable
+    monkeypatch.setenv("LINCLASS_CIFAR10_DIR", str(folder))
+    page.goto(start_server(Config()) + "/images")
+    page.wait_for_function("() => window.app && window.app.frames > 0", timeout=60_000)
+    expect(page.locator("#dataset option[value=cifar10]")).to_be_enabled()  # listed before anyone tried it
+    page.select_option("#dataset", "cifar10")
+    expect(page.locator("#status")).to_contain_text("could not be loaded")
+    expect(page.locator("#dataset")).to_have_value("digits")  # what the experiment still is
+    expect(page.locator("#dataset option[value=cifar10]")).to_have_text("cifar10 (unavailable)")
+    expect(page.locator("#dataset-hint")).to_contain_text("cifar10 is unavailable")
+    page.click("#btn-step")
+    expect(page.locator("#step-count")).to_have_text("1")
+    assert page.evaluate("window.app.view.state.dataset") == "digits"
+
+
+def test_the_lecture_table_counts_each_optimizers_own_steps(lab):
+    lab.click("#btn-step")
+    expect(lab.locator("#step-count")).to_have_text("1")
+    lab.select_option("#optimizer", "numerical")
+    lab.wait_for_function("() => window.app.view.state.optimizer === 'numerical'")
+    lab.click("#btn-step")
+    expect(lab.locator("#step-count")).to_have_text("2")
+    expect(lab.locator("#ours-numerical")).to_contain_text("test after 1 of its steps (2 in all)")
+    expect(lab.locator("#ours-gd")).to_contain_text("test after 1 of its steps;")  # all of them: no "in all"
+
+
 def test_templates_and_mistakes_are_named_for_a_screen_reader(lab):
     labels = lab.eval_on_selector_all("#templates canvas", "(cs) => cs.map((c) => [c.getAttribute('role'), c.ariaLabel])")
     assert labels == [["img", f"weight template of class {k}"] for k in range(10)]

@@ -66,6 +66,21 @@ def test_sgd_circles_the_last_batch(demo):
     assert rings == 4
 
 
+def test_a_kink_is_set_apart_from_the_verdict(demo, live_server):
+    sid = demo.evaluate("window.app.sid")
+    s0 = session_state(demo, live_server)["scores"][0]  # example 0's class-2 margin s_2 − s_0 + 1 made exactly 0
+    httpx.patch(f"{live_server}/api/sessions/{sid}", json={"b": [0, 0.5, -0.5 - (s0[2] - s0[0] + 1)]})
+    demo.reload()
+    demo.click("text=Run gradient check")
+    verdict = demo.locator("#gradcheck-verdict")
+    expect(verdict).to_contain_text("The analytic gradient is correct: worst relative error")
+    kinks = demo.locator("#gradcheck-table tbody tr", has_text="⚠")
+    expect(kinks.filter(has_text="b[2]")).to_have_count(1)
+    expect(verdict).to_contain_text(f"away from the kinks. {kinks.count()} parameter(s) sit on a hinge kink (⚠)")
+    worst = float(re.search(r"worst relative error (\S+) away", verdict.inner_text()).group(1))
+    assert worst < 1e-7  # b[2]'s 0.5 at the kink is not what the verdict reports
+
+
 def test_gradient_check_catches_the_original_mode(demo):
     demo.click("text=Run gradient check")
     expect(demo.locator("#gradcheck-verdict")).to_contain_text("correct")

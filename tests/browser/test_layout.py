@@ -4,6 +4,7 @@
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -153,3 +154,27 @@ def test_nothing_overflows_at_common_screen_sizes_in_either_mode(page, live_serv
                 found[(present, size)] = problems
     assert found == {}
     assert console == []
+
+
+FADE = "() => getComputedStyle(document.querySelector('#data-table tbody td.loss-col'), '::after').content"
+
+
+def test_columns_scrolling_beneath_the_l_column_fade_into_it(page, live_server, console):
+    page.goto(live_server + "/")
+    expect(page.locator("#total-loss")).to_have_text("6.27")
+    assert page.evaluate(FADE) == "none"  # everything fits: no edge to show
+    diverge(page, live_server)  # scores near 1e151 make the table wider than its box
+    expect(page.locator(".table-wrap")).to_have_class(re.compile(r"\boverflowing\b"))
+    assert page.evaluate(FADE) == '""'  # the fade over the slivers of the cells beneath
+    assert console == []
+
+
+def test_a_tiny_positive_loss_reads_below_0_01_not_as_a_zero(demo, live_server):
+    sid = demo.evaluate("window.app.sid")
+    body = {"X": [[0.5, 0.5], [-0.5, -0.5], [0, 0.5]], "y": [0, 1, 2], "W": [[1.996, 0], [0, 0], [0, 0]], "b": [0, 0, 0]}
+    state = httpx.patch(f"{live_server}/api/sessions/{sid}", json=body).json()
+    assert 0 < state["losses"][0] < 0.005
+    demo.reload()
+    first = demo.locator("#data-table tbody tr").first.locator("td.loss")
+    expect(first).to_have_text("<0.01")
+    expect(first).not_to_have_class(re.compile(r"\bzero\b"))  # framed as a positive loss, not ticked

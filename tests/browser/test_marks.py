@@ -27,6 +27,13 @@ def test_changes_of_lambda_and_loss_are_marked_on_the_curve(demo):
     expect(demo.locator("#step-count")).to_have_text("4")
     demo.wait_for_function("() => document.getElementById('loss-axes').layout.annotations.length === 3")
     assert [3, "gd→sgd"] in demo.evaluate(AXES)["labels"]
+    demo.click("#step-size-value")
+    demo.locator(".num-input").fill("0.5")
+    demo.keyboard.press("Enter")
+    demo.click("#btn-step")
+    expect(demo.locator("#step-count")).to_have_text("5")
+    demo.wait_for_function("() => document.getElementById('loss-axes').layout.annotations.length === 4")
+    assert [4, "η 0.5"] in demo.evaluate(AXES)["labels"]  # the step size, not a step number
 
 
 def test_many_changes_are_thinned_into_legible_labels(demo):
