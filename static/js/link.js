@@ -8,6 +8,7 @@
 //   loss_type … search_scale   the settings;  W, b   JSON
 //   step       the step count;  curve   packed {history, start, segments, changes, test}: the loss curve (test:
 //              the held-out loss beside each entry, null where unknown; only with a test set)
+//   lowest     the lowest loss since the last change;  diverging   1 when the run was blowing up (see divergence.js)
 //   data       packed {X, y, X_test, y_test};  preset   JSON of how the data were drawn (redrawn exactly);
 //   X, y       JSON (links of the earlier format);  omitted   the number of points left out of the link
 //   log, spf, surface, p1, p2, span, slice, present, palette   the view options
@@ -99,6 +100,8 @@ export class Link {
     params.set("W", JSON.stringify(state.W));
     params.set("b", JSON.stringify(state.b));
     params.set("step", state.step);
+    params.set("lowest", state.lowest_loss); // what a run's rise is measured from, and whether it was diverging
+    if (state.diverging) params.set("diverging", "1");
     const curve = await this.curve(app.view);
     if (curve) params.set("curve", curve);
     // A generated preset is drawn again from its seed (exact only below 2^53, as JavaScript numbers are); other

@@ -94,6 +94,11 @@ export async function parseLink(hash) {
     }
   }
   if (params.has("omitted")) link.omitted = Number(params.get("omitted")) || 0;
+  if (params.has("lowest")) {
+    const lowest = Number(params.get("lowest"));
+    if (params.get("lowest") !== "" && Number.isFinite(lowest)) link.watch = { lowest, diverging: params.get("diverging") === "1" };
+    else link.invalid.push("lowest");
+  }
   for (const [key] of [...VIEW_CONTROLS, ...VIEW_CHECKS]) if (params.has(key)) link.view[key] = params.get(key);
   link.session = Object.keys(link.body).length > 0 || link.invalid.length > 0 ||
     [link.data, link.curve, link.preset, link.step, link.omitted].some((v) => v !== undefined);
@@ -140,5 +145,6 @@ export async function recreate(link, notes) {
     settings, W: body.W, b: body.b, ...data, ...tests, step, seed: Math.floor(Math.random() * 2 ** 31),
     history: curve.history, history_start: curve.start, segments: curve.segments,
     ...(curve.changes?.length && { changes: curve.changes }), ...(preset && { preset }),
+    ...(link.watch && { divergence: { ...link.watch, rises: 0, flips: 0 } }),
   });
 }

@@ -121,6 +121,27 @@ def test_a_link_with_held_out_data_opens_with_its_test_points_and_test_curve(dem
     shared.context.close()
 
 
+def test_a_link_saved_while_diverging_opens_diverging_with_its_remedies(demo, live_server, context):
+    sid = demo.evaluate("window.app.sid")
+    with httpx.Client(base_url=live_server) as client:
+        client.patch(f"/api/sessions/{sid}", json={"step_size": 10})  # 2·λ·step size = 2: the rule holds
+        for _ in range(100):
+            state = client.post(f"/api/sessions/{sid}/step", json={"steps": 1}).json()
+            if state["diverging"]:
+                break
+    assert state["diverging"]
+    demo.reload()
+    expect(demo.locator("#run-msg")).to_contain_text("Diverging")
+    hash_has(demo, "diverging=1")
+    shared = fresh_page(context, demo.evaluate("location.href"))
+    expect(shared.locator("#step-count")).to_have_text(str(state["step"]))
+    copy = session_state(shared, live_server)
+    assert copy["diverging"] and copy["lowest_loss"] == state["lowest_loss"]
+    expect(shared.locator("#run-msg")).to_contain_text(demo.inner_text("#run-msg").split(" 2·λ")[0])  # the same rise
+    expect(shared.get_by_role("button", name="Halve the step size")).to_be_visible()
+    shared.context.close()
+
+
 def repacked(url, key, change):
     """``url`` with its packed field ``key`` (deflate-raw JSON, base64url) unpacked, changed and packed again."""
     base, fragment = url.split("#", 1)

@@ -123,6 +123,25 @@ def test_softmax_is_finite_for_huge_scores():
     np.testing.assert_allclose(losses, [2e4, 2e4 + np.log(2), 1.5e4 + np.log(2)], rtol=1e-12)
 
 
+def test_softmax_stays_positive_and_exact_when_the_label_wins_by_far():
+    """Where 1 + Σ e^(s_j − s_y) rounds to 1 (margins beyond ~37), L_i is still log1p of the sum of the others'
+    exponentials, and its gradient agrees with centered differences on that tiny scale."""
+    s = np.array([[50.0, 0.0, -3.0], [-10.0, 41.0, 40.0]])
+    y = np.array([0, 1])
+    losses, ds = LOSSES["softmax"](s, y)
+    expected = [np.exp(-50.0) + np.exp(-53.0), np.log1p(np.exp(-1.0) + np.exp(-51.0))]  # log1p(x) = x below 1e-16
+    np.testing.assert_allclose(losses, expected, rtol=1e-14)
+    assert losses[0] > 0
+    h = 1e-4
+    for i, j in ((0, 0), (0, 1), (0, 2)):
+        up, down = s.copy(), s.copy()
+        up[i, j] += h
+        down[i, j] -= h
+        numerical = (LOSSES["softmax"](up, y)[0][i] - LOSSES["softmax"](down, y)[0][i]) / (2 * h)
+        assert ds[i, j] == pytest.approx(numerical, rel=1e-6)  # e.g. ∂L_0/∂s_0 = −2.0e-22, not 0
+    np.testing.assert_allclose(ds.sum(axis=1), 0.0, atol=1e-30)
+
+
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_zero_weights_give_k_minus_one_and_log_k(k):
     rng = np.random.default_rng(0)
