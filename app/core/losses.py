@@ -12,7 +12,9 @@ For scores ``s`` of shape (N, K) and integer labels ``y`` of shape (N,), with ma
 Every function returns ``(losses, dscores)``: the per-example losses (N,) and ``dscores[i] = ∂L_i/∂s_i``
 (N, K). A hinge contributes to the gradient only where its margin is strictly positive, so at a kink
 (margin exactly 0) the one-sided derivative from the inactive side is used. Softmax shifts each row by its
-maximum before exponentiating, which keeps it finite for any finite scores.
+maximum before exponentiating, which keeps it finite for any finite scores, and sums the other classes'
+exponentials apart from the top one's 1 (``log1p``, ``expm1``), which keeps L_i and its gradient exact, and L_i
+positive, when the label wins by far (``log(1 + r)`` rounds to 0 once r < 1.1e-16).
 
 For speed (see README, "Performance"), each function makes about a dozen NumPy calls whatever N is (per-call
 overhead dominates the demo's nine points), allocates a single N×K array and reuses it (``out=``) from the
