@@ -148,9 +148,11 @@ class CoalescingTransport:
         self._pending.append(data)
 
     def flush(self):
-        if self._pending and not self._transport.is_closing():  # a lost connection: nothing to send it to
-            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
-            self._pending.clear()
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():  # a lost connection: nothing to send it to (and nothing kept)
             self._transport.write(data)
 
     def close(self):

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from app.api.etag import etag
-from app.api.middleware import PAGE_HEADERS
+from app.api.middleware import PAGE_HEADERS, refusal
 from app.api.pages import HEALTH
 from app.api.responses import dumps
 from app.api.sessions import take_steps
@@ -49,22 +49,20 @@ class FastPath:
             if method == "POST" and path.startswith(PREFIX) and path.endswith(SUFFIX):
                 sid, detail = path[len(PREFIX):-len(SUFFIX)], DETAILS.get(scope["query_string"])
                 headers = _read(scope["headers"])
-                if sid and "/" not in sid and detail is not None and self._ordinary(headers):
-                    return await self._step(scope, receive, send, sid, headers.get(b"if-match"), detail)
+                if sid and "/" not in sid and detail is not None and self._ordinary(headers, path):
+                    if_match = headers.get(b"if-match")
+                    if_match = None if if_match is None else if_match.decode("latin-1")
+                    return await self._step(scope, receive, send, sid, if_match, detail)
             elif method == "GET" and path == "/api/health":  # messages made anew: a wrapper of send may change them
                 await send({"type": "http.response.start", "status": 200, "headers": list(HEALTH_HEADERS)})
                 return await send({"type": "http.response.body", "body": HEALTH})
         await self.rest(scope, receive, send)
 
-    def _ordinary(self, headers):
-        """A body the request guard (app.api.middleware) would let through: else FastAPI answers it."""
-        if headers is None or b"transfer-encoding" in headers:
-            return False
-        length = headers.get(b"content-length", "0")
-        if not length.isdigit() or int(length) > self.max_body:
-            return False
-        kind = headers.get(b"content-type", "").split(";")[0].strip().lower()
-        return int(length) == 0 or kind == "application/json"
+    def _ordinary(self, headers, path):
+        """A body the request guard lets through whole, not chunked (a stream is limited as it comes, by the
+        guard): else FastAPI answers it."""
+        return headers is not None and b"transfer-encoding" not in headers and \
+            refusal(headers, path, self.max_body) is None
 
     async def _step(self, scope, receive, send, sid, if_match, detail):
         scope["app"] = self.app  # as Starlette sets it, for request.app
@@ -113,13 +111,13 @@ async def _body(receive):
 
 
 def _read(headers):
-    """The headers in :data:`READ` as ``{name: text}``, or None if one of them is repeated."""
+    """The headers in :data:`READ` as ``{name: value}`` (bytes), or None if one of them is repeated."""
     found = {}
     for key, value in headers:
         if key in READ:
             if key in found:
                 return None
-            found[key] = value.decode("latin-1")
+            found[key] = value
     return found
 
 

@@ -35,6 +35,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def refusal(headers, path, max_body):
+    """Why the request guard refuses a request before reading its body, as ``(status, detail)``, or None.
+    ``headers``: ``{name: value}`` in bytes, as ASGI gives them. The fast path (app.api.fast_path) asks the same."""
+    length = headers.get(b"content-length", b"0")
+    if not length.isdigit():
+        return 400, "Content-Length must be a number"
+    if int(length) > max_body:
+        return 413, too_large(max_body)
+    has_body = int(length) > 0 or b"transfer-encoding" in headers
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if has_body and path.startswith("/api/") and kind != b"application/json":
+        return 415, "Content-Type must be application/json"
+    return None
+
+
+def too_large(max_body):
+    return f"Request body too large: the limit is {max_body} bytes"
+
+
 class RequestGuard:
     """413 for a request body over ``max_body`` bytes (by Content-Length, before reading it, or as it streams
     in); 415 for an API request whose body is not declared as JSON."""
@@ -42,23 +61,13 @@ class RequestGuard:
     def __init__(self, app, max_body):
         self.app, self.max_body = app, max_body
 
-    def _error(self):
-        return f"Request body too large: the limit is {self.max_body} bytes"
-
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length", b"0")
-        if not length.isdigit():
-            return await JSON({"detail": "Content-Length must be a number"}, status_code=400)(scope, receive, send)
-        if int(length) > self.max_body:
-            return await JSON({"detail": self._error()}, status_code=413)(scope, receive, send)
-        has_body = int(length) > 0 or b"transfer-encoding" in headers
-        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if has_body and scope["path"].startswith("/api/") and kind != b"application/json":
-            detail = "Content-Type must be application/json"
-            return await JSON({"detail": detail}, status_code=415)(scope, receive, send)
+        refused = refusal(dict(scope["headers"]), scope["path"], self.max_body)
+        if refused is not None:
+            status, detail = refused
+            return await JSON({"detail": detail}, status_code=status)(scope, receive, send)
         received = 0
 
         async def limited_receive():
@@ -66,7 +75,7 @@ class RequestGuard:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body:
-                raise HTTPException(413, self._error())
+                raise HTTPException(413, too_large(self.max_body))
             return message
 
         await self.app(scope, limited_receive, send)
