@@ -18,7 +18,6 @@ import itertools
 import secrets
 import time
 from collections import OrderedDict
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from app.session_limits import BYTES_STEP, CreationRate, Limits, Ranking, is_session_id, session_bytes
@@ -117,25 +116,9 @@ class MemoryStore:
                 break
             self._remove(oldest)
 
-    @asynccontextmanager
-    async def open(self, sid, write=True, gone=None):
-        """The trainer, under the session's lock; changes to it must be all-or-nothing."""
-        entry = self._entry(sid)
-        entry.users += 1
-        try:
-            waited = entry.lock.locked()
-            async with entry.lock:
-                if self._entries.get(sid) is not entry:  # deleted while this request waited
-                    raise SessionNotFound(sid)
-                if waited and gone is not None and await gone():
-                    raise RequestAbandoned()
-                yield entry.trainer
-                if write:
-                    entry.trainer.revision += 1
-                    self._resize(entry)
-                    self._shrink(entry)
-        finally:
-            entry.users -= 1
+    def open(self, sid, write=True, gone=None):
+        """The trainer, under the session's lock (``async with``); changes to it must be all-or-nothing."""
+        return _Opened(self, self._entry(sid), write, gone)
 
     async def delete(self, sid, check=None, gone=None):
         """Delete the session once the requests on it are done; ``check(revision)`` may refuse by raising."""
@@ -210,6 +193,50 @@ class MemoryStore:
         while self._bytes > limits.max_bytes and \
                 self._evict_from_heaviest(self._by_bytes, lambda o: o.bytes // BYTES_STEP, keep):
             pass
+
+
+class _Opened:
+    """:meth:`MemoryStore.open`'s context: the session's lock held from entry to exit, the session counted in
+    use meanwhile, the change accounted on a normal exit. A class rather than an ``asynccontextmanager``: every
+    request passes here, and a generator-based one costs about 4 µs more (bench/protocol_cpu.py)."""
+
+    __slots__ = ("store", "entry", "write", "gone")
+
+    def __init__(self, store, entry, write, gone):
+        self.store, self.entry, self.write, self.gone = store, entry, write, gone
+
+    async def __aenter__(self):
+        entry = self.entry
+        waited = entry.lock.locked()
+        entry.users += 1
+        try:
+            await entry.lock.acquire()
+        except BaseException:
+            entry.users -= 1
+            raise
+        try:
+            if self.store._entries.get(entry.sid) is not entry:  # deleted while this request waited
+                raise SessionNotFound(entry.sid)
+            if waited and self.gone is not None and await self.gone():
+                raise RequestAbandoned()
+        except BaseException:
+            self._release()
+            raise
+        return entry.trainer
+
+    async def __aexit__(self, exc_type, exc, traceback):
+        try:
+            if exc_type is None and self.write:
+                entry = self.entry
+                entry.trainer.revision += 1
+                self.store._resize(entry)
+                self.store._shrink(entry)
+        finally:
+            self._release()
+
+    def _release(self):
+        self.entry.users -= 1
+        self.entry.lock.release()
 
 
 def _weights(owner):

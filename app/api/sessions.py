@@ -54,7 +54,8 @@ async def take_steps(request, sid, body, if_match, detail):
         require(if_match, sid, t.revision)
         first = t.step + 1
         taken = await request.app.state.compute.run_steps(request, t, steps)
-        state = {**responses.state(sid, t, detail, history_from=first), "steps_taken": taken}
+        state = responses.state(sid, t, detail, history_from=first)
+        state["steps_taken"] = taken
     return state, t.revision
 
 

@@ -96,8 +96,9 @@ def evaluate(W, b, X, y, reg, loss_type="svm_ww", reg_gradient="exact"):
 
 
 def accuracy(s, y):
-    """Fraction of examples whose highest score is their own class (ties go to the lower index)."""
-    return np.count_nonzero(s.argmax(axis=1) == y) / len(y)
+    """Fraction of examples whose highest score is their own class (ties go to the lower index); a Python float
+    (NumPy's count is a NumPy integer, which JSON encoders take only through a slow fallback)."""
+    return int(np.count_nonzero(s.argmax(axis=1) == y)) / len(y)
 
 
 def default_params():
