@@ -11,7 +11,7 @@ from app.config import Config
 from app.main import create_app
 from app.sessions import StoreUnavailable
 
-STRONG = re.compile(r'"[0-9a-f]{24}"')
+STRONG = re.compile(r'"[\x21\x23-\x7e]+"')  # RFC 9110: a strong entity-tag (no W/), its characters
 CHANGES = [("patch", "", {"reg": 0.5}), ("post", "/step", {"steps": 2}), ("post", "/reset", {"params": "random"}),
            ("delete", "", None)]
 

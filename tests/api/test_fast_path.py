@@ -125,3 +125,18 @@ def test_an_unexpected_error_is_a_plain_500_as_by_the_route_and_goes_to_the_log(
     assert fast.headers["x-content-type-options"] == "nosniff"
     with TestClient(app) as client, pytest.raises(RuntimeError, match="a bug"):
         step(client, client.post("/api/sessions").json()["id"], {"steps": 1})
+
+
+def test_step_bodies_parse_alike_whether_remembered_or_not():
+    from fastapi.exceptions import RequestValidationError
+
+    from app.api.sessions import SHORT_BODY, parse_step
+
+    long = b'{"steps": 7' + b" " * SHORT_BODY + b"}"
+    for body in (b'{"steps":7}', long, b'{"steps":7}', long):  # the short one is remembered the second time
+        assert parse_step(body) == 7
+    assert parse_step(b"") == 1
+    for _ in range(2):  # an invalid body is refused every time, never remembered as some value
+        with pytest.raises(RequestValidationError) as refused:
+            parse_step(b'{"steps":0}')
+        assert refused.value.errors()[0]["loc"] == ("body", "steps")

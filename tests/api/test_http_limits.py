@@ -87,6 +87,13 @@ def test_headers_under_the_limit_are_served(port):
     assert status(reply) == 200 and reply.endswith(b'{"status":"ok"}')
 
 
+def test_responses_do_not_name_the_server_software(port):
+    with connect(port) as s:
+        s.sendall(get(port, "Connection: close\r\n"))
+        head = read_all(s).split(b"\r\n\r\n")[0].lower()
+    assert b"\r\ndate: " in head and b"\r\nserver:" not in head and b"uvicorn" not in head
+
+
 def test_a_complete_request_with_a_header_over_the_limit_gets_431(port):
     with connect(port) as s:
         s.sendall(get(port, "X-Big: " + "a" * 10_000 + "\r\n"))
