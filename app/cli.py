@@ -95,7 +95,7 @@ def main(argv=None):
         open_when_listening(args.host, args.port)
     reload = {"reload": True, "reload_dirs": [str(PACKAGE), str(STATIC), str(TEMPLATES)],
               "reload_includes": ["*.py", "*.html", "*.js", "*.css"]} if args.reload else {}
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    uvicorn.run("app.server:served_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 access_log=args.access_log, log_level=args.log_level,
                 forwarded_allow_ips=args.forwarded_allow_ips, **reload, **uvicorn_options(config))
 

@@ -30,12 +30,29 @@ so the second segment cost the server's one core about a tenth of a step request
 """
 
 import functools
+import gc
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.config import load_config
+from app.main import create_app
 
 DEFAULT_HEADER_BYTES = 16 * 1024  # h11's own default, if uvicorn's option is not set
+YOUNG_GC_THRESHOLD = 10_000  # allocations between collections of the youngest generation (Python's default: 700)
+
+
+def served_app():
+    """The app as the CLI serves it (uvicorn's app factory, in every worker process): :func:`app.main.create_app`
+    with the garbage collector tuned for a long-running server. The objects that exist once the app is built
+    (modules, routes, schemas: some 80,000) are frozen out of every later collection, and the youngest
+    generation is collected every 10,000 allocations instead of 700. Requests make almost no cyclic garbage,
+    but 100 clients keep thousands of young objects alive at any moment, so Python's default collects, and
+    promotes, the same live objects over and over: under bench/throughput.py's load that was 4 µs of CPU per
+    step request and a 22 ms pause in every full collection; with this, under 1 µs and no full collection."""
+    app = create_app()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+    return app
 
 
 def uvicorn_options(config):

@@ -129,3 +129,21 @@ def test_reload_serves_the_demo():
 def test_make_run_takes_host_and_port():
     with serving(["make", "--no-print-directory", "run", "PORT={port}", "HOST=127.0.0.1"]) as (_, url):
         assert httpx.post(url + "/api/sessions").json()["loss"] == pytest.approx(6.2667, abs=1e-4)
+
+
+def test_the_served_app_leaves_its_startup_objects_out_of_garbage_collection():
+    import gc
+
+    from app.main import DemoApp
+    from app.server import YOUNG_GC_THRESHOLD, served_app
+
+    threshold = gc.get_threshold()
+    try:
+        app = served_app()
+        assert isinstance(app, DemoApp) and app.front is not None
+        assert gc.get_freeze_count() > 10_000  # the modules, routes and schemas, never traversed again
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *threshold[1:])
+        app.state.compute.close()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
