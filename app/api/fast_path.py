@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from app.api.etag import etag
-from app.api.middleware import PAGE_HEADERS, refusal
+from app.api.middleware import API_HEADERS, refusal
 from app.api.pages import HEALTH
 from app.api.responses import dumps
 from app.api.sessions import take_steps
@@ -31,7 +31,7 @@ from app.api.sessions import take_steps
 PREFIX, SUFFIX = "/api/sessions/", "/step"
 DETAILS = {b"": "full", b"detail=full": "full", b"detail=summary": "summary"}
 JSON_TYPE = [(b"content-type", b"application/json")]
-HEALTH_HEADERS = ((b"content-length", str(len(HEALTH)).encode()), *JSON_TYPE, *PAGE_HEADERS)
+HEALTH_HEADERS = ((b"content-length", str(len(HEALTH)).encode()), *JSON_TYPE, *API_HEADERS)
 SERVER_ERROR = b"Internal Server Error"
 # the request headers the fast path reads; a request that repeats one of them goes to FastAPI
 READ = {b"content-length", b"content-type", b"if-match", b"transfer-encoding"}
@@ -82,19 +82,19 @@ class FastPath:
             state, revision = await take_steps(request, sid, body, if_match, detail)
             payload = dumps(state)
             await start(200, [(b"etag", etag(sid, revision).encode()), (b"content-length", str(len(payload)).encode()),
-                              *JSON_TYPE, *PAGE_HEADERS], payload)
+                              *JSON_TYPE, *API_HEADERS], payload)
         except Exception as exc:
             if started:
                 raise
             handler = _handler(self.app.exception_handlers, exc)
             if handler is None:  # as Starlette's ServerErrorMiddleware: a plain 500, and the error to the log
                 await start(500, [(b"content-length", str(len(SERVER_ERROR)).encode()),
-                                  (b"content-type", b"text/plain; charset=utf-8"), *PAGE_HEADERS], SERVER_ERROR)
+                                  (b"content-type", b"text/plain; charset=utf-8"), *API_HEADERS], SERVER_ERROR)
                 raise
             response = handler(request, exc)
             if inspect.isawaitable(response):
                 response = await response
-            response.raw_headers.extend(PAGE_HEADERS)
+            response.raw_headers.extend(API_HEADERS)
             await response(scope, receive, send)
 
 

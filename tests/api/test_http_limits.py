@@ -142,6 +142,26 @@ def test_slowloris_is_closed_after_the_request_timeout(port):
     assert reply == b"" or status(reply) == 408
 
 
+def test_a_slow_second_request_on_a_kept_alive_connection_is_closed_after_the_request_timeout(port):
+    """Its time counts from its own first byte: the connection's one timer, set when it opened, looks again."""
+    with connect(port) as s:
+        time.sleep(0.6)  # most of a request timeout spent idle before the first request: not held against either
+        s.sendall(get(port))
+        assert status(s.recv(65536)) == 200
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        start, lines = time.monotonic(), 0
+        try:
+            while time.monotonic() - start < 5:
+                s.sendall(b"X-a: b\r\n")
+                lines += 1
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        else:
+            pytest.fail("still open after 5 s with a 1 s request timeout")
+    assert lines >= 8  # not cut off before its own second was up (0.1 s a line)
+
+
 def test_a_slow_body_is_closed_after_the_request_timeout(port):
     with connect(port) as s:
         s.sendall(b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
