@@ -20,7 +20,10 @@ For speed (see README, "Performance"), each function makes about a dozen NumPy c
 overhead dominates the demo's nine points), allocates a single N×K array and reuses it (``out=``) from the
 margins to the gradient (fresh memory costs page faults on large data), and reduces only along ``axis=1``,
 which stays a contiguous sweep when the scores are stored class-major as :func:`app.core.model.scores` does
-(with ``np.add.reduce``: ``.sum`` is the same call behind a layer of Python).
+(with ``np.add.reduce``: ``.sum`` is the same call behind a layer of Python). A hinge's activity is taken as
+``np.sign`` of the hinge in its own buffer: 1 where it is positive, 0 where it is 0 (a hinge is never −0: a
+margin ``x + 1`` or ``1 − x`` that is 0 is +0 when rounding to nearest, and ``max(·, 0)`` of a negative one is
+the +0 given); ``np.greater`` into a float buffer would cost a conversion more.
 ``tests/core/test_losses.py`` checks every function against loop-by-loop definitions.
 """
 
@@ -37,8 +40,8 @@ def svm_ww(s, y):
     margins[rows, y] = 0.0  # j = y is not a term of the sum
     hinge = np.maximum(margins, 0.0, out=margins)
     losses = np.add.reduce(hinge, axis=1)
-    ds = np.greater(hinge, 0.0, out=hinge)  # 1 where the hinge is active (in the same buffer)
-    ds[rows, y] = -np.add.reduce(ds, axis=1)
+    ds = np.sign(hinge, out=hinge)  # 1 where the hinge is active, else 0 (in the same buffer; see the module)
+    ds[rows, y] = 0.0 - np.add.reduce(ds, axis=1)  # 0 − count, not −count: +0 where no hinge is active
     return losses, ds
 
 
@@ -48,8 +51,8 @@ def svm_ova(s, y):
     margins[rows, y] = 1.0 - s[rows, y]  # … and t_y = +1
     hinge = np.maximum(margins, 0.0, out=margins)
     losses = np.add.reduce(hinge, axis=1)
-    ds = np.greater(hinge, 0.0, out=hinge)  # ∂/∂s_j = −t_j where the hinge is active
-    ds[rows, y] *= -1.0
+    ds = np.sign(hinge, out=hinge)  # ∂/∂s_j = −t_j where the hinge is active
+    ds[rows, y] = 0.0 - ds[rows, y]  # not *= −1, which turns an inactive 0 into −0
     return losses, ds
 
 
@@ -64,7 +67,7 @@ def svm_structured(s, y):
     ds = rivals  # its buffer is free now
     ds.fill(0.0)
     ds[rows, j] = hit  # j ≠ y: the label's own score is never its rival
-    ds[rows, y] = -hit
+    ds[rows, y] = 0.0 - hit  # not −hit: +0 where the hinge is inactive
     return np.maximum(margins, 0.0, out=margins), ds
 
 

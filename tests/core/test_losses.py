@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.core import datasets
-from app.core.losses import LOSS_TYPES, LOSSES
+from app.core.losses import HINGE_LOSSES, LOSS_TYPES, LOSSES
 from app.core.model import default_params, evaluate, total_loss
 from app.core.optimizers import numerical_gradient, pack, unpack
 
@@ -155,6 +155,32 @@ def test_hinge_at_exactly_zero_margin_does_not_count():
     s = np.array([[1.0, 0.0, -5.0]])  # margin of class 1 against class 0 is exactly 0
     losses, ds = LOSSES["svm_ww"](s, np.array([0]))
     assert losses[0] == 0.0 and not ds.any()
+
+
+@pytest.mark.parametrize("loss_type", HINGE_LOSSES)
+def test_hinge_gradients_are_exact_counts_without_negative_zeros(loss_type):
+    """Margins of exactly 0 (inactive), −0.0 scores and active hinges: every ∂L_i/∂s_j is an exact small integer,
+    and no zero is −0 (which would print as -0.0 in the state)."""
+    s = np.array([[1.0, 0.0, -0.0], [-1.0, -0.0, 2.0], [0.5, -1.0, 1.5]])
+    y = np.array([0, 2, 1])
+    losses, ds = LOSSES[loss_type](np.asfortranarray(s), y)
+    expected = np.zeros((3, 3))
+    for i in range(3):  # the definitions, term by term
+        others = [j for j in range(3) if j != y[i]]
+        if loss_type == "svm_ww":
+            for j in others:
+                if s[i, j] - s[i, y[i]] + 1.0 > 0:
+                    expected[i, j] += 1
+                    expected[i, y[i]] -= 1
+        elif loss_type == "svm_ova":
+            for j in range(3):
+                t = 1.0 if j == y[i] else -1.0
+                expected[i, j] = -t if 1.0 - t * s[i, j] > 0 else 0.0
+        else:
+            rival = max(others, key=lambda j: (s[i, j], -j))  # the first of equals
+            if s[i, rival] - s[i, y[i]] + 1.0 > 0:
+                expected[i, rival], expected[i, y[i]] = 1.0, -1.0
+    assert np.array_equal(ds, expected) and not np.signbit(ds[ds == 0]).any()
 
 
 @pytest.mark.parametrize("loss_type", LOSS_TYPES)
