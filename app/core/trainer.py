@@ -253,17 +253,17 @@ class Trainer:
     def run(self, steps, stop=None):
         """Take ``steps`` optimizer steps; returns how many were taken: fewer if diverged, or if ``stop()``,
         asked before each step, said to stop (a deadline, a client gone); the state is consistent either way."""
-        watch, held, loss_type = self.watch, self.test_set, self.settings.loss_type
+        watch, held, loss_type, current = self.watch, self.test_set, self.settings.loss_type, self.evaluation
         flips_count = divergence.rule_holds(self.reg_factor)  # W's reversals say something only under the rule
-        watch.begin(self.evaluation.loss)
+        watch.begin(current.loss)
 
         def on_step(W, ev, st):
             watch.observe(ev.loss, st.ev.loss, flips_count and float(np.vdot(st.W, W)) < 0)
             if held is not None:
                 held.history.append(held.evaluate(st.W, st.b, loss_type)[0])
 
-        r = run_steps(self.problem(), self.settings.optimizer, self.W, self.b, self.evaluation, self.rng, steps,
-                      stop=stop, on_step=on_step)
+        r = run_steps(self.problem(), self.settings.optimizer, self.W, self.b, current, self.rng, steps, stop=stop,
+                      on_step=on_step)
         new, taken, self.diverged = r.losses, len(r.losses), r.diverged
         if r.diverged:
             watch.diverging = True
