@@ -198,3 +198,12 @@ def test_large_data_is_evaluated_in_chunks_with_the_same_results(monkeypatch, lo
     np.testing.assert_allclose(parts.db, whole.db, rtol=1e-13, atol=1e-16)
     assert parts.loss == whole.loss
     assert model.total_loss(W, b, X, y, 0.1, loss_type) == whole.loss
+
+
+def test_row_indices_are_shared_and_read_only():
+    from app.core.losses import row_indices
+
+    rows = row_indices(7)
+    assert rows is row_indices(7) and np.array_equal(rows, np.arange(7)) and not rows.flags.writeable
+    with pytest.raises(ValueError):  # a loss that wrote into them would corrupt every later evaluation
+        rows[0] = 3
