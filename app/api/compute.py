@@ -22,6 +22,7 @@
 """
 
 import asyncio
+import functools
 import math
 import os
 import sys
@@ -89,18 +90,25 @@ class CostModel:
         per_madd = max(min(evaluations) - per_call - per_score * 2000 * 10, 0.0) / (2000 * 10 * 256)
         return cls(per_call, per_score, per_madd)
 
-    def evaluations(self, t):
-        """``[(count, points)]``: the loss evaluations one step of ``t``'s optimizer makes."""
-        n = len(t.y)
-        optimizer = t.settings.optimizer
+    @staticmethod
+    def evaluations(optimizer, points, params, batch_size):
+        """``[(count, points)]``: the loss evaluations one step of ``optimizer`` makes on a session of ``points``
+        points and ``params`` parameters."""
         if optimizer == "sgd":
-            return [(1, min(t.settings.batch_size, n)), (1, n)]
+            return [(1, min(batch_size, points)), (1, points)]
         if optimizer == "numerical":
-            return [(2 * (t.W.size + t.b.size) + 1, n)]
-        return [(1, n)]
+            return [(2 * params + 1, points)]
+        return [(1, points)]
 
     def step_seconds(self, t):
-        return self.seconds(self.evaluations(t), t.classes)
+        """What one step of ``t``'s optimizer costs. Asked on every step request, so remembered for the last 256
+        shapes of session (each a few numbers)."""
+        s = t.settings
+        return self._step_seconds(s.optimizer, len(t.y), len(t.b), t.W.size + t.b.size, s.batch_size)
+
+    @functools.lru_cache(maxsize=256)
+    def _step_seconds(self, optimizer, points, classes, params, batch_size):
+        return self.seconds(self.evaluations(optimizer, points, params, batch_size), classes)
 
     def seconds(self, evaluations, classes, dims=2):
         """What ``[(count, points)]`` loss evaluations with ``classes`` classes in ``dims`` dimensions cost."""
