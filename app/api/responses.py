@@ -5,7 +5,6 @@ import orjson
 from fastapi import Response
 
 from app.core import divergence
-from app.core.model import accuracy
 
 
 def _fallback(value):
@@ -48,13 +47,13 @@ def state(sid, t, detail="full", history_from=None):
         "id": sid,
         "loss_type": s.loss_type, "step_size": s.step_size, "reg": s.reg, "reg_gradient": s.reg_gradient,
         "optimizer": s.optimizer, "batch_size": s.batch_size, "h": s.h, "search_scale": s.search_scale,
-        "seed": t.seed, "classes": len(t.b), "n_points": len(t.y),
+        "seed": t.seed, "classes": t.classes, "n_points": len(t.y),
         "W": t.W, "b": t.b, "dW": ev.dW, "db": ev.db,
         # X and the scores are stored column-major (see app.core.model.scores); orjson writes row-major arrays
         # itself, much faster than through lists
         "X": np.ascontiguousarray(t.X) if full else None, "y": t.y if full else None,
         "scores": np.ascontiguousarray(ev.scores) if full else None, "losses": ev.losses if full else None,
-        "data_loss": ev.data_loss, "reg_loss": ev.reg_loss, "loss": ev.loss, "accuracy": accuracy(ev.scores, t.y),
+        "data_loss": ev.data_loss, "reg_loss": ev.reg_loss, "loss": ev.loss, "accuracy": t.accuracy,
         "step": t.step, "history": t.history[start - t.history_start :], "history_start": start,
         "segments": [{"start": a, "optimizer": o} for a, o in t.segments],
         "diverged": t.diverged, "loss_evals": t.loss_evals, "last_batch": t.last_batch,

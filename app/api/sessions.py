@@ -62,11 +62,11 @@ async def take_steps(request, sid, body, if_match, detail):
     errors are raised in the route's order (an ill-shaped id before a bad body, both before the store is asked)."""
     check_id(sid)
     steps = parse_step(body)
-    app = request.app.state
-    async with app.store.open(sid, gone=request.is_disconnected) as t:
+    shared = request.app.state  # the store and the compute pool
+    async with shared.store.open(sid, gone=request.is_disconnected) as t:
         require(if_match, sid, t.revision)
         first = t.step + 1
-        taken = await app.compute.run_steps(request, t, steps)
+        taken = await shared.compute.run_steps(request, t, steps)
         state = responses.state(sid, t, detail, history_from=first)
         state["steps_taken"] = taken
     return state, t.revision
