@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages that a make target needs and the machine lacks: `venv` (python3-venv, for
-# `python3 -m venv`), `chromium` (the browser tests) and `redis` (redis-server, for the Redis-store tests).
+# `$PYTHON -m venv`, python3 by default), `chromium` (the browser tests) and `redis` (redis-server, for the
+# Redis-store tests).
 # As root it runs apt-get; as another user, sudo apt-get where sudo exists; otherwise it says exactly what to
 # install and exits 1. One line for each package it installs.
 set -eu
 need=""
 for what in "$@"; do
   case $what in
-    venv) python3 -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv" ;;
+    venv) "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null || need="$need python3-venv" ;;
     chromium) [ -x "${CHROMIUM:-/usr/lib/chromium/chromium}" ] || need="$need chromium" ;;
     redis) command -v redis-server >/dev/null 2>&1 || need="$need redis-server" ;;
     *) echo "system-deps.sh: unknown requirement '$what'" >&2; exit 2 ;;

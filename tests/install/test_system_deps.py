@@ -13,7 +13,8 @@ SCRIPT = ROOT / "scripts" / "system-deps.sh"
 
 @pytest.fixture
 def machine(tmp_path):
-    """``run(*requirements, uid=0, sudo=False, have=()) -> (exit status, stdout, stderr, commands run)``."""
+    """``run(*requirements, uid=0, sudo=False, have=(), python=None) -> (exit status, stdout, stderr, commands
+    run)``; ``python``: the ``PYTHON`` make passes (else the script asks ``python3``)."""
     bin_dir, log = tmp_path / "bin", tmp_path / "log"
     bin_dir.mkdir()
 
@@ -21,7 +22,7 @@ def machine(tmp_path):
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
 
-    def run(*requirements, uid=0, sudo=False, have=()):
+    def run(*requirements, uid=0, sudo=False, have=(), python=None):
         tool("id", f"echo {uid}")
         tool("env", 'while [ "${1#*=}" != "$1" ]; do shift; done; exec "$@"')  # drops the VAR=value words
         tool("apt-get", f'echo "apt-get $*" >> {log}')
@@ -33,8 +34,8 @@ def machine(tmp_path):
         chromium = bin_dir / "chromium"
         if "chromium" in have:
             tool("chromium", "exit 0")
-        out = subprocess.run(["/bin/sh", str(SCRIPT), *requirements], capture_output=True, text=True,
-                             env={"PATH": str(bin_dir), "CHROMIUM": str(chromium)})
+        env = {"PATH": str(bin_dir), "CHROMIUM": str(chromium), **({"PYTHON": python} if python else {})}
+        out = subprocess.run(["/bin/sh", str(SCRIPT), *requirements], capture_output=True, text=True, env=env)
         commands = log.read_text().splitlines() if log.exists() else []
         return out.returncode, out.stdout, out.stderr, commands
 
@@ -64,3 +65,48 @@ def test_a_user_without_sudo_is_told_exactly_what_to_install(machine):
     assert (status, out, commands) == (1, "", [])
     assert err.strip() == ("missing Debian packages: python3-venv redis-server. Install them as root "
                            "(apt-get install python3-venv redis-server), then run make again.")
+
+
+def test_venv_asks_the_interpreter_make_chose(machine, tmp_path):
+    """``PYTHON`` (make passes the one it builds the virtualenv with) is the one asked for ``venv``."""
+    chosen = tmp_path / "chosen-python"
+    chosen.write_text("#!/bin/sh\nexit 0\n")
+    chosen.chmod(0o755)
+    status, out, _, commands = machine("venv", python=str(chosen))  # python3 on the PATH lacks venv
+    assert (status, out, commands) == (0, "", [])
+
+
+# --- scripts/python.sh: the interpreter make builds the virtualenv with -------------------------------------
+PICK = ROOT / "scripts" / "python.sh"
+
+
+def fake_python(path, version):
+    """A stand-in interpreter that answers the script's version check as Python ``version`` would."""
+    path.write_text(f"#!/bin/sh\n[ {version[0] * 100 + version[1]} -ge 311 ]\n")
+    path.chmod(0o755)
+    return path
+
+
+def pick(system):
+    return subprocess.run(["/bin/sh", str(PICK)], capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "SYSTEM_PYTHON": str(system)}).stdout.strip()
+
+
+def test_the_distributions_python_is_preferred_from_3_11(tmp_path):
+    assert pick(fake_python(tmp_path / "python3.11", (3, 11))) == str(tmp_path / "python3.11")
+    assert pick(fake_python(tmp_path / "python3.13", (3, 13))) == str(tmp_path / "python3.13")
+
+
+def test_an_older_or_missing_distribution_python_gives_the_one_on_path(tmp_path):
+    assert pick(fake_python(tmp_path / "python3.10", (3, 10))) == "python3"
+    assert pick(tmp_path / "none") == "python3"
+
+
+def test_make_builds_the_virtualenv_with_the_chosen_python_unless_given_one(tmp_path):
+    system = fake_python(tmp_path / "python3", (3, 12))
+    show = ["make", "-s", "--no-print-directory", "-C", str(ROOT), "--eval", "show-python: ; @echo $(PYTHON)",
+            "show-python"]
+    env = {"PATH": "/usr/bin:/bin", "SYSTEM_PYTHON": str(system)}
+    assert subprocess.run(show, capture_output=True, text=True, env=env, check=True).stdout.strip() == str(system)
+    given = subprocess.run([*show, "PYTHON=python3.12"], capture_output=True, text=True, env=env, check=True)
+    assert given.stdout.strip() == "python3.12"
