@@ -12,6 +12,8 @@ both. The issue-10 target of ≤ 200 µs per step request is that total.
 
 import argparse
 import asyncio
+import os
+import platform
 import re
 import sys
 import time
@@ -96,7 +98,7 @@ def main(argv=None):
     sys.path.insert(0, str(args.root))
     import uvloop
 
-    print(f"{args.root}:")
+    print(f"{args.root}, Python {platform.python_version()} ({os.path.realpath(sys.executable)}):")
     uvloop.run(measure(args.requests, args.rounds))
 
 

@@ -19,6 +19,7 @@ benchmark, for a before/after comparison under the same conditions.
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -128,6 +129,8 @@ def main(argv=None):
     print(f"server ({args.root}) on core {args.server_core}, wrk on core {args.client_core}; {args.clients} "
           f"clients, {args.rounds} rounds of {args.seconds} s; step detail={args.detail}; load average "
           f"{os.getloadavg()}")
+    # the server runs under this interpreter, whose build alone moves the figures by a fifth (README, Performance)
+    print(f"Python {platform.python_version()} ({os.path.realpath(sys.executable)})")
     clean = True
     with start_server(args.server_core, url.rsplit(":", 1)[1], args.root) as proc, \
             tempfile.NamedTemporaryFile("w") as ids:
