@@ -9,7 +9,7 @@ Through uvicorn's own options where it has them (:func:`uvicorn_options`):
 * ``server_header`` off: no ``server: uvicorn`` on every response (it tells a scanner what runs here, and
   costs the hottest route a header).
 
-uvicorn applies that last one to its h11 protocol only, and has no deadline for receiving a request, so
+uvicorn applies the header limit to its h11 protocol only, and has no deadline for receiving a request, so
 :class:`LimitedHttpToolsProtocol` (its httptools protocol, which the CLI uses) adds:
 
 * the header limit: httptools buffers an unfinished header without bound (a 200 MB one costs ~400 MB);
